@@ -1,0 +1,201 @@
+"""The imageapi exception tree: every error a client can see, with its HTTP status.
+
+Controllers, the repository and store drivers raise these; api/middleware/fault.py is the
+only place that turns them into responses. Standard library only.
+"""
+
+import logging
+
+LOG = logging.getLogger(__name__)
+
+# Tests set this to True so that a msg_fmt/kwargs mismatch fails loudly.
+FATAL_FORMAT_ERRORS = False
+
+
+class ImageAPIException(Exception):
+    """Base class: formats ``msg_fmt % kwargs`` and carries an HTTP ``code``."""
+
+    msg_fmt = 'An unknown exception occurred.'
+    code = 500
+    headers = None
+
+    def __init__(self, message=None, **kwargs):
+        self.kwargs = kwargs
+        if message is None:
+            try:
+                message = self.msg_fmt % kwargs
+            except (KeyError, TypeError, ValueError):
+                if FATAL_FORMAT_ERRORS:
+                    raise
+                LOG.exception('Exception message format failed for %s '
+                              'with %r', type(self).__name__, kwargs)
+                message = self.msg_fmt
+        self.msg = message
+        super().__init__(message)
+
+
+class BadRequest(ImageAPIException):
+    msg_fmt = 'Bad request: %(reason)s'
+    code = 400
+
+
+class InvalidParameterValue(BadRequest):
+    msg_fmt = "Invalid value '%(value)s' for parameter '%(param)s': %(reason)s"
+
+
+class InvalidSortKey(BadRequest):
+    msg_fmt = 'Sort key supplied is invalid: %(key)s'
+
+
+class InvalidSortDir(BadRequest):
+    msg_fmt = 'Sort direction supplied is invalid: %(direction)s'
+
+
+class InvalidFilterOperator(BadRequest):
+    msg_fmt = 'Unable to filter using the specified operator.'
+
+
+class SchemaValidationError(BadRequest):
+    msg_fmt = '%(reason)s'
+
+
+class MissingFormats(BadRequest):
+    msg_fmt = '%(reason)s'
+
+
+class SizeMismatch(BadRequest):
+    msg_fmt = 'Size mismatch: expected %(expected)d bytes, got %(actual)d bytes'
+
+
+class ChecksumMismatch(BadRequest):
+    msg_fmt = 'Checksum mismatch: expected %(expected)s, got %(actual)s'
+
+
+class InvalidImageSize(BadRequest):
+    msg_fmt = 'Invalid or missing image size in request headers.'
+
+
+class InvalidRange(BadRequest):
+    msg_fmt = '%(reason)s'
+
+
+class NotAuthenticated(ImageAPIException):
+    msg_fmt = 'Authentication required'
+    code = 401
+
+
+class Forbidden(ImageAPIException):
+    msg_fmt = 'You are not authorized to complete %(action)s action.'
+    code = 403
+
+
+class ReadOnlyAttribute(Forbidden):
+    msg_fmt = "Attribute '%(attribute)s' is read-only."
+
+
+class ReservedAttribute(Forbidden):
+    msg_fmt = "Attribute '%(attribute)s' is reserved."
+
+
+class ProtectedImageDelete(Forbidden):
+    msg_fmt = 'Image %(image_id)s is protected and cannot be deleted.'
+
+
+class NotFound(ImageAPIException):
+    msg_fmt = 'Resource could not be found.'
+    code = 404
+
+
+class ImageNotFound(NotFound):
+    msg_fmt = 'No image found with ID %(image_id)s'
+
+
+class MarkerNotFound(BadRequest):
+    msg_fmt = 'Marker %(marker)s could not be found.'
+
+
+class TagNotFound(NotFound):
+    msg_fmt = 'Tag %(tag)s not found.'
+
+
+class MethodNotAllowed(ImageAPIException):
+    msg_fmt = 'The method %(method)s is not allowed for this resource.'
+    code = 405
+
+
+class Conflict(ImageAPIException):
+    msg_fmt = '%(reason)s'
+    code = 409
+
+
+class Duplicate(Conflict):
+    msg_fmt = 'An image with identifier %(image_id)s already exists'
+
+
+class InvalidStatusTransition(Conflict):
+    msg_fmt = ('Image status transition from %(current)s to %(target)s is '
+               'not allowed')
+
+
+class Gone(ImageAPIException):
+    msg_fmt = ('Image %(image_id)s could not be found after upload. The '
+               'image may have been deleted during the upload.')
+    code = 410
+
+
+class PayloadTooLarge(ImageAPIException):
+    msg_fmt = 'Request entity too large: %(reason)s'
+    code = 413
+
+
+class ImageSizeLimitExceeded(PayloadTooLarge):
+    msg_fmt = ('The incoming image is too large: the limit is %(limit)d '
+               'bytes.')
+
+
+class StorageQuotaFull(PayloadTooLarge):
+    msg_fmt = ('Image exceeds the storage quota: the quota is %(quota)d '
+               'bytes and %(used)d are in use.')
+
+
+class StorageFull(PayloadTooLarge):
+    msg_fmt = 'Image storage media is full: %(reason)s'
+
+
+class LimitExceeded(PayloadTooLarge):
+    msg_fmt = '%(reason)s'
+
+
+class RangeNotSatisfiable(ImageAPIException):
+    msg_fmt = 'Invalid start position in Range header. %(reason)s'
+    code = 416
+
+
+class UnsupportedMediaType(ImageAPIException):
+    msg_fmt = 'Invalid content type %(content_type)s'
+    code = 415
+
+
+class ImageFormatMismatch(UnsupportedMediaType):
+    msg_fmt = '%(reason)s'
+
+
+class NotImplementedMethod(ImageAPIException):
+    msg_fmt = 'The method %(method)s is not implemented.'
+    code = 501
+
+
+class BackendUnavailable(ImageAPIException):
+    msg_fmt = 'The image store is unavailable: %(reason)s'
+    code = 503
+
+
+class StorageWriteDenied(BackendUnavailable):
+    msg_fmt = 'Insufficient permissions on image storage media: %(reason)s'
+
+
+class StoredDataNotFound(ImageAPIException):
+    """The store has no data at a location; the API answers 204 on download."""
+
+    msg_fmt = 'No image data at %(location)s'
+    code = 404

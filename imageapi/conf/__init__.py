@@ -1,0 +1,20 @@
+"""oslo.config option registration for imageapi; nothing registers at import."""
+
+from oslo_db import options as db_options
+
+from imageapi.conf import default
+from imageapi.conf import image_format
+from imageapi.conf import paste
+from imageapi.conf import store
+from imageapi.conf import wsgi
+
+_MODULES = (default, image_format, paste, store, wsgi)
+
+DEFAULT_CONNECTION = 'sqlite:///$state_path/imageapi.sqlite'
+
+
+def register_opts(conf):
+    """Register every imageapi option, and oslo.db's, on ``conf``."""
+    for module in _MODULES:
+        module.register_opts(conf)
+    db_options.set_defaults(conf, connection=DEFAULT_CONNECTION)

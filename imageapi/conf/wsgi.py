@@ -1,0 +1,34 @@
+"""Options of the [wsgi] group: how imageapi-api serves the app with gunicorn."""
+
+from oslo_config import cfg
+
+group = cfg.OptGroup('wsgi', title='Built-in server options')
+
+opts = [
+    cfg.StrOpt('bind',
+               default='127.0.0.1:9292',
+               help='HOST:PORT the imageapi-api server listens on; '
+                    '--bind overrides it.'),
+    cfg.IntOpt('workers',
+               default=2, min=1, max=256,
+               help='Number of gunicorn worker processes; --workers '
+                    'overrides it.'),
+    cfg.IntOpt('threads',
+               default=8, min=1, max=1024,
+               help='Threads per worker (gthread). Each concurrent request, '
+                    'including a long upload, holds one thread.'),
+    cfg.IntOpt('client_socket_timeout',
+               default=900, min=1,
+               help='Seconds a worker waits on an idle client socket before '
+                    'dropping the request. Uploads that keep sending data '
+                    'are never cut off by it.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(group)
+    conf.register_opts(opts, group=group)
+
+
+def list_opts():
+    return {group: opts}
