@@ -1,0 +1,62 @@
+"""The only map from exceptions to HTTP fault responses.
+
+ImageAPIException subclasses become JSON bodies shaped like webob's (and so Glance's):
+``{"code": "404 Not Found", "title": "Not Found", "message": ...}``; anything else is
+logged and becomes a generic 500 with no traceback.
+"""
+
+import http.client
+import json
+
+from oslo_log import log as logging
+import webob
+import webob.dec
+
+from imageapi.common import exception
+from imageapi.common import wsgi
+
+LOG = logging.getLogger(__name__)
+
+_GENERIC_500 = ('The server has either erred or is incapable of performing '
+                'the requested operation.')
+
+
+def fault_response(code, message, request_id=None, headers=None):
+    """A JSON fault response with webob's code/title/message fields."""
+    title = http.client.responses.get(code, 'Error')
+    body = {'code': '%d %s' % (code, title), 'title': title,
+            'message': message}
+    if request_id:
+        body['request_id'] = request_id
+    response = webob.Response(status=code, content_type=wsgi.JSON_TYPE,
+                              charset='utf-8')
+    response.body = json.dumps(body).encode('utf-8')
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+class FaultMiddleware(wsgi.Middleware):
+    """Catch what the app below raises and render it as a fault."""
+
+    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    def __call__(self, req):
+        try:
+            return req.get_response(self.application)
+        except exception.ImageAPIException as exc:
+            if exc.code >= 500:
+                LOG.error('%s %s failed: %s', req.method, req.path, exc.msg)
+            return fault_response(exc.code, exc.msg,
+                                  req.environ.get('openstack.request_id'),
+                                  exc.headers)
+        except Exception:
+            LOG.exception('Unexpected error serving %s %s', req.method,
+                          req.path)
+            return fault_response(500, _GENERIC_500,
+                                  req.environ.get('openstack.request_id'))
+
+
+def filter_factory(global_conf, **local_conf):
+    def _filter(app):
+        return FaultMiddleware(app)
+    return _filter

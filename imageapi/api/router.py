@@ -1,0 +1,89 @@
+"""The v2 URL map: ROUTES lists every path, its methods and the controller action.
+
+Unknown paths give 404; a known path with another method gives 405 with ``Allow``.
+"""
+
+import routes
+import webob.dec
+
+from imageapi.api.middleware import context as context_middleware
+from imageapi.api.v2 import image_data
+from imageapi.api.v2 import images
+from imageapi.api.v2 import schemas
+from imageapi.common import config
+from imageapi.common import exception
+from imageapi.common import wsgi
+from imageapi.db import api as db_api
+from imageapi import store
+
+# path -> {method: (controller key, action)}
+ROUTES = (
+    ('/v2/images', {'GET': ('images', 'index'),
+                    'POST': ('images', 'create')}),
+    ('/v2/images/{image_id}', {'GET': ('images', 'show'),
+                               'PATCH': ('images', 'update'),
+                               'DELETE': ('images', 'delete')}),
+    ('/v2/images/{image_id}/file', {'PUT': ('image_data', 'upload'),
+                                    'GET': ('image_data', 'download')}),
+    ('/v2/images/{image_id}/tags/{tag}', {'PUT': ('images', 'add_tag'),
+                                          'DELETE': ('images',
+                                                     'delete_tag')}),
+    ('/v2/schemas/image', {'GET': ('schemas', 'image')}),
+    ('/v2/schemas/images', {'GET': ('schemas', 'images')}),
+)
+
+_KNOWN_METHODS = frozenset(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE',
+                            'OPTIONS', 'TRACE', 'CONNECT'])
+
+
+def build_mapper():
+    mapper = routes.Mapper()
+    for path, methods in ROUTES:
+        for method, (controller, action) in methods.items():
+            mapper.connect(path, controller=controller, action=action,
+                           conditions={'method': [method]})
+        mapper.connect(path, controller=None, action='reject',
+                       allowed=', '.join(sorted(methods)))
+    return mapper
+
+
+class API:
+    """The WSGI app: match the route, call ``controller.action(req, **args)``."""
+
+    def __init__(self, conf):
+        self.conf = conf
+        db_api.configure(conf)
+        driver = store.get_driver(conf)
+        self.controllers = {
+            'images': images.ImagesController(conf, driver),
+            'image_data': image_data.ImageDataController(conf, driver),
+            'schemas': schemas.SchemasController(conf),
+        }
+        self.mapper = build_mapper()
+
+    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    def __call__(self, req):
+        if req.method not in _KNOWN_METHODS:
+            raise exception.NotImplementedMethod(method=req.method)
+        match = self.mapper.match(environ=req.environ)
+        if match is None:
+            raise exception.NotFound()
+        args = dict(match)
+        controller = args.pop('controller')
+        action = args.pop('action')
+        if action == 'reject':
+            raise _not_allowed(req.method, args['allowed'])
+        ctx = context_middleware.get_context(req)
+        return getattr(self.controllers[controller], action)(req, ctx,
+                                                             **args)
+
+
+def _not_allowed(method, allowed):
+    exc = exception.MethodNotAllowed(method=method)
+    exc.headers = {'Allow': allowed}
+    return exc
+
+
+def app_factory(global_conf, **local_conf):
+    """Paste app factory; the ConfigOpts comes in via load_paste_app."""
+    return API(config.conf_from_paste(global_conf))

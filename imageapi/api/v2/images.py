@@ -1,0 +1,237 @@
+"""ImagesController: create, list, show, update and delete image records, and tags.
+
+Image bytes are not handled here (see image_data.py); deleting an image removes its data
+through the store driver after the record is gone.
+"""
+
+from oslo_log import log as logging
+
+from imageapi.api.v2 import list_params
+from imageapi.api.v2 import patch
+from imageapi.api.v2 import schemas
+from imageapi.api.v2 import views
+from imageapi.common import exception
+from imageapi.common import wsgi
+from imageapi.db import api as db_api
+
+LOG = logging.getLogger(__name__)
+
+# Fields stored as image columns; every other key is an extra property.
+_COLUMNS = schemas.WRITABLE_CORE_PROPERTIES
+
+
+def _check_key_length(name):
+    if name not in _COLUMNS and len(name) > schemas.MAX_PROPERTY_NAME_LENGTH:
+        raise exception.BadRequest(schemas.PROPERTY_NAME_TOO_LONG_MSG)
+
+
+def _check_min_values(values):
+    for key in ('min_ram', 'min_disk'):
+        if values.get(key, 0) < 0:
+            raise exception.BadRequest(
+                reason='Cannot set %s to a negative value.' % key)
+
+
+def _check_owner(ctx, image, action='modify_image'):
+    if not ctx.is_admin and image['owner'] != ctx.project_id:
+        raise exception.Forbidden(action=action)
+
+
+def _check_count(kind, count, quota):
+    if quota >= 0 and count > quota:
+        raise exception.LimitExceeded(
+            reason='The limit has been exceeded on the number of allowed '
+                   'image %s. Attempted: %d, Maximum: %d'
+                   % (kind, count, quota))
+
+
+class ImagesController:
+
+    def __init__(self, conf, driver):
+        self.conf = conf
+        self.driver = driver
+        self.schema = schemas.image_schema(conf)
+
+    # ------------------------------------------------------------ create
+    def create(self, req, ctx):
+        body = req.read_json()
+        if not isinstance(body, dict):
+            raise exception.BadRequest(
+                reason='Request body must be a JSON object.')
+        schemas.check_create_body(self.schema, body)
+        _check_min_values(body)
+        values = {k: v for k, v in body.items() if k in _COLUMNS}
+        values['properties'] = {k: v for k, v in body.items()
+                                if k not in _COLUMNS}
+        _check_count('properties', len(values['properties']),
+                     self.conf.image_property_quota)
+        _check_count('tags', len(set(values.get('tags', []))),
+                     self.conf.image_tag_quota)
+        self._check_owner_value(ctx, values)
+        self._check_visibility(ctx, values.get('visibility'))
+        values['tags'] = sorted(set(values.get('tags', [])))
+        image = db_api.image_create(ctx, values)
+        view = views.image_view(image, self.conf)
+        return wsgi.json_response(view, status=201, headers={
+            'Location': req.host_url + view['self'],
+            'OpenStack-image-import-methods': ''})
+
+    def _check_owner_value(self, ctx, values):
+        owner = values.get('owner', ctx.project_id)
+        if owner != ctx.project_id and not ctx.is_admin:
+            raise exception.Forbidden(
+                message="You are not permitted to create images owned by "
+                        "'%s'." % owner)
+        values['owner'] = owner
+
+    def _check_visibility(self, ctx, visibility):
+        if visibility == 'public' and not ctx.is_admin:
+            raise exception.Forbidden(action='publicize_image')
+
+    # ------------------------------------------------------------ read
+    def index(self, req, ctx):
+        query = list_params.parse(req.params, self.conf)
+        limit = query['limit']
+        images = db_api.image_get_all(
+            ctx, filters=query['filters'], marker=query['marker'],
+            limit=limit + 1, sort_keys=query['sort_keys'],
+            sort_dirs=query['sort_dirs'])
+        next_marker = None
+        if len(images) > limit:
+            images = images[:limit]
+            next_marker = images[-1]['id'] if images else None
+        body = views.images_view(images, list(req.params.items()),
+                                 next_marker, self.conf)
+        return wsgi.json_response(body)
+
+    def show(self, req, ctx, image_id):
+        image = db_api.image_get(ctx, image_id)
+        return wsgi.json_response(views.image_view(image, self.conf))
+
+    # ------------------------------------------------------------ update
+    def update(self, req, ctx, image_id):
+        draft, changes = patch.parse(req)
+        image = db_api.image_get(ctx, image_id)
+        _check_owner(ctx, image)
+        update = _Update(image)
+        for op, name, value in changes:
+            schemas.check_patch_change(self.schema, op, [name], value)
+            if op != 'remove':
+                _check_key_length(name)
+            update.apply(op, name, value, draft)
+        _check_min_values(update.values)
+        self._check_update(ctx, image, update)
+        image = db_api.image_update(ctx, image_id, update.values,
+                                    properties=update.properties,
+                                    removed=update.removed, tags=update.tags)
+        return wsgi.json_response(views.image_view(image, self.conf))
+
+    def _check_update(self, ctx, image, update):
+        values = update.values
+        for key in ('disk_format', 'container_format'):
+            if (key in values and values[key] != image[key]
+                    and image['status'] not in (db_api.QUEUED,
+                                                db_api.IMPORTING)):
+                raise exception.Forbidden(
+                    message='Attribute %s can be only replaced for a '
+                            'queued image.' % key)
+        if 'owner' in values and values['owner'] != image['owner']:
+            if not ctx.is_admin:
+                raise exception.Forbidden(
+                    message="Owner can't be updated by non admin.")
+        if values.get('visibility') != image['visibility']:
+            self._check_visibility(ctx, values.get('visibility'))
+        props = dict(image['properties'], **update.properties)
+        for name in update.removed:
+            props.pop(name, None)
+        _check_count('properties', len(props),
+                     self.conf.image_property_quota)
+        if update.tags is not None:
+            _check_count('tags', len(update.tags), self.conf.image_tag_quota)
+
+    # ------------------------------------------------------------ delete
+    def delete(self, req, ctx, image_id):
+        image = db_api.image_get(ctx, image_id)
+        _check_owner(ctx, image, action='delete_image')
+        image = db_api.image_destroy(ctx, image_id)
+        for location in image['locations']:
+            try:
+                self.driver.delete(location['url'])
+            except exception.StoredDataNotFound:
+                pass
+            except Exception:
+                # The record is gone already; data left behind is logged
+                # for the operator rather than failing the delete.
+                LOG.exception('Could not delete data of image %s at %s',
+                              image_id, location['url'])
+        return wsgi.empty_response()
+
+    # ------------------------------------------------------------ tags
+    def add_tag(self, req, ctx, image_id, tag):
+        if len(tag) > schemas.MAX_PROPERTY_NAME_LENGTH:
+            raise exception.BadRequest(
+                reason='Provided object does not match schema \'image\': '
+                       "'%s' is too long" % tag)
+        image = db_api.image_get(ctx, image_id)
+        _check_owner(ctx, image)
+        if tag not in image['tags']:
+            _check_count('tags', len(image['tags']) + 1,
+                         self.conf.image_tag_quota)
+        db_api.image_tag_add(ctx, image_id, tag)
+        return wsgi.empty_response()
+
+    def delete_tag(self, req, ctx, image_id, tag):
+        image = db_api.image_get(ctx, image_id)
+        _check_owner(ctx, image)
+        db_api.image_tag_delete(ctx, image_id, tag)
+        return wsgi.empty_response()
+
+
+class _Update:
+    """Applies parsed patch operations to a copy of an image's state."""
+
+    def __init__(self, image):
+        self.image = image
+        self.values = {}
+        self.properties = {}
+        self.removed = set()
+        self.tags = None
+
+    def _has_property(self, name):
+        if name in self.properties:
+            return True
+        return name in self.image['properties'] and name not in self.removed
+
+    def apply(self, op, name, value, draft):
+        if name in _COLUMNS:
+            self._apply_core(op, name, value, draft)
+        elif op == 'remove':
+            if not self._has_property(name):
+                raise exception.Conflict(
+                    reason='Property %s does not exist.' % name)
+            self.properties.pop(name, None)
+            self.removed.add(name)
+        else:
+            exists = self._has_property(name)
+            if op == 'replace' and not exists:
+                raise exception.Conflict(
+                    reason='Property %s does not exist.' % name)
+            if op == 'add' and exists and draft == 4:
+                raise exception.Conflict(
+                    reason='Property %s already present.' % name)
+            self.properties[name] = value
+            self.removed.discard(name)
+
+    def _apply_core(self, op, name, value, draft):
+        if op == 'remove':
+            raise exception.Forbidden(
+                message='Property %s may not be removed.' % name)
+        if op == 'add' and draft == 4:
+            raise exception.Conflict(
+                reason='Property %s already present.' % name)
+        if name == 'tags':
+            self.tags = sorted(set(value))
+        elif name == 'id':
+            raise exception.ReadOnlyAttribute(attribute=name)
+        else:
+            self.values[name] = value

@@ -1,0 +1,79 @@
+"""``imageapi-api``: serve the paste app under gunicorn.
+
+With no config file this is the embedded default: SQLite and the filesystem store under
+``[DEFAULT] state_path``, the noauth pipeline, 127.0.0.1:9292. Workers are gthread:
+a long upload holds a thread, never trips the worker heartbeat timeout.
+"""
+
+import sys
+
+from gunicorn.app import base as gunicorn_base
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from imageapi.common import config
+from imageapi.db import api as db_api
+from imageapi.db import migration
+
+LOG = logging.getLogger(__name__)
+
+cli_opts = [
+    cfg.StrOpt('bind', metavar='HOST:PORT',
+               help='Address to listen on; overrides [wsgi] bind. Port 0 '
+                    'picks a free port, printed on start.'),
+    cfg.IntOpt('workers', min=1, max=256,
+               help='Worker processes; overrides [wsgi] workers.'),
+]
+
+
+class Server(gunicorn_base.BaseApplication):
+    """gunicorn application whose workers each load the paste app."""
+
+    def __init__(self, conf):
+        self.conf = conf
+        super().__init__()
+
+    def load_config(self):
+        wsgi = self.conf.wsgi
+        settings = {
+            'bind': self.conf.bind or wsgi.bind,
+            'workers': self.conf.workers or wsgi.workers,
+            'worker_class': 'gthread',
+            'threads': wsgi.threads,
+            # gthread workers heartbeat from their main loop, so this only
+            # bounds a stuck worker, not a long upload.
+            'timeout': 120,
+            'keepalive': 5,
+            'graceful_timeout': 30,
+            'proc_name': 'imageapi-api',
+            'limit_request_line': 16384,
+            'when_ready': self._when_ready,
+        }
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+
+    @staticmethod
+    def _when_ready(server):
+        for listener in server.LISTENERS:
+            print('imageapi-api listening on http://%s' % (listener,),
+                  flush=True)
+
+    def load(self):
+        return config.load_paste_app(self.conf)
+
+
+def main(argv=None):
+    conf = config.new_conf()
+    conf.register_cli_opts(cli_opts)
+    config.parse_args(sys.argv[1:] if argv is None else argv, conf)
+    logging.setup(conf, 'imageapi')
+    db_api.configure(conf)
+    migration.ensure_schema(conf)
+    # Workers are forked from here: no pooled connection may cross the fork.
+    db_api.get_engine().dispose()
+    Server(conf).run()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""``imageapi-manage``: database schema commands for operators."""
+
+import sys
+
+from oslo_config import cfg
+
+from imageapi.common import config
+from imageapi.db import api as db_api
+from imageapi.db import migration
+
+
+def _db_sync(conf):
+    migration.upgrade('head')
+    print('Database is at revision %s' % migration.version())
+
+
+def _db_version(conf):
+    print(migration.version() or 'None')
+
+
+_COMMANDS = {('db', 'sync'): _db_sync, ('db', 'version'): _db_version}
+
+
+def _add_parsers(subparsers):
+    db = subparsers.add_parser('db', help='Database schema commands.')
+    db_actions = db.add_subparsers(dest='action')
+    db_actions.required = True
+    db_actions.add_parser('sync', help='Upgrade the schema to the newest '
+                                       'revision.')
+    db_actions.add_parser('version', help='Print the schema revision.')
+
+
+def main(argv=None):
+    conf = config.new_conf()
+    conf.register_cli_opt(cfg.SubCommandOpt(
+        'category', title='Command categories', handler=_add_parsers))
+    config.parse_args(sys.argv[1:] if argv is None else argv, conf)
+    db_api.configure(conf)
+    command = _COMMANDS[(conf.category.name, conf.category.action)]
+    command(conf)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

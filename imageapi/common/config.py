@@ -1,0 +1,85 @@
+"""Config file parsing and paste app loading, shared by imageapi-api and the WSGI entry."""
+
+import os
+import sys
+import weakref
+
+from oslo_config import cfg
+from oslo_log import log as logging
+from paste import deploy
+
+from imageapi import conf as imageapi_conf
+from imageapi import version
+
+CONFIG_DIR_ENV = 'OS_IMAGEAPI_CONFIG_DIR'
+CONFIG_FILE_ENV = 'OS_IMAGEAPI_CONFIG_FILE'
+_PASTE_NAME = 'imageapi-paste.ini'
+# The paste file ships as data_files (<prefix>/etc/imageapi) and sits in
+# etc/ of a source checkout.
+_SHIPPED_PASTE = (
+    os.path.join(sys.prefix, 'etc', 'imageapi', _PASTE_NAME),
+    os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), 'etc', _PASTE_NAME),
+)
+
+
+def new_conf():
+    """A fresh ConfigOpts with every imageapi and oslo.log option registered."""
+    conf = cfg.ConfigOpts()
+    imageapi_conf.register_opts(conf)
+    logging.register_options(conf)
+    return conf
+
+
+def parse_args(argv, conf, default_config_files=None, default_config_dirs=None):
+    """Parse ``argv`` (without the program name) into ``conf``.
+
+    oslo.config also reads the OS_<GROUP>__<OPTION> environment variables,
+    so ``OS_DEFAULT__STATE_PATH=/tmp/x`` isolates an instance.
+    """
+    conf(argv, project='imageapi', prog='imageapi',
+         version=version.version_info.version_string(),
+         default_config_files=default_config_files,
+         default_config_dirs=default_config_dirs)
+    os.makedirs(conf.state_path, mode=0o750, exist_ok=True)
+
+
+def find_paste_config(conf):
+    """The paste file: [paste_deploy] config_file, then next to the config."""
+    if conf.paste_deploy.config_file:
+        return os.path.abspath(conf.paste_deploy.config_file)
+    candidates = [os.path.join(os.path.dirname(f), _PASTE_NAME)
+                  for f in conf.config_file]
+    candidates += [os.path.join(d, _PASTE_NAME) for d in conf.config_dir or []
+                   if d]
+    candidates += ['/etc/imageapi/' + _PASTE_NAME]
+    candidates += _SHIPPED_PASTE
+    for path in candidates:
+        if os.path.exists(path):
+            return os.path.abspath(path)
+    raise RuntimeError('No %s found; set [paste_deploy] config_file.'
+                       % _PASTE_NAME)
+
+
+# paste.deploy passes global_conf values through ConfigParser, so only a
+# string key can travel to the factories; it names the ConfigOpts here.
+_LOADED_CONFS = weakref.WeakValueDictionary()
+
+
+def load_paste_app(conf, name=None):
+    """Load pipeline ``imageapi-<flavor>`` of the paste file, bound to ``conf``.
+
+    Factories get ``conf`` back with ``conf_from_paste(global_conf)``, so no
+    module-level ConfigOpts is needed.
+    """
+    name = name or 'imageapi-%s' % conf.paste_deploy.flavor
+    path = find_paste_config(conf)
+    key = str(id(conf))
+    _LOADED_CONFS[key] = conf
+    return deploy.loadapp('config:%s' % path, name=name,
+                          global_conf={'imageapi_conf': key})
+
+
+def conf_from_paste(global_conf):
+    """The ConfigOpts that load_paste_app() was called with."""
+    return _LOADED_CONFS[global_conf['imageapi_conf']]

@@ -1,0 +1,101 @@
+"""Bounded reading and single-pass hashing of image data streams.
+
+The upload controller wraps the request body in LimitingReader; store drivers
+iterate HashingChunks over it, so size and hashes describe the bytes written.
+"""
+
+import hashlib
+
+
+class LimitingReader:
+    """A reader that raises once more than ``limit`` bytes went through it.
+
+    Readers stack: wrap one LimitingReader in another to enforce both the
+    image size cap and the storage quota, each with its own exception.
+    """
+
+    def __init__(self, fileobj, limit, exc_factory):
+        """Wrap ``fileobj``.
+
+        :param fileobj: object with a ``read(n)`` method, such as
+            ``req.body_file``.
+        :param limit: the largest number of bytes that may be read.
+        :param exc_factory: callable taking no arguments that returns the
+            exception to raise once the count exceeds ``limit``.
+        """
+        self._fileobj = fileobj
+        self._limit = limit
+        self._exc_factory = exc_factory
+        self.bytes_read = 0
+
+    def read(self, n):
+        """Return up to ``n`` bytes from the wrapped reader; b'' at the end.
+
+        ``n`` is required: a read without a size would buffer a whole body.
+
+        :raises: whatever ``exc_factory()`` returns, once the total read
+            exceeds the limit. The bytes of that read are not returned.
+        """
+        data = self._fileobj.read(n)
+        self.bytes_read += len(data)
+        if self.bytes_read > self._limit:
+            raise self._exc_factory()
+        return data
+
+
+class HashingChunks:
+    """Iterate a reader in chunks, hashing every chunk as it goes by.
+
+    Once the iteration ends, ``size``, ``checksum`` (md5 hex), ``hash_algo``
+    and ``hash_value`` describe exactly the bytes yielded. Only the chunk
+    being yielded is held; nothing is buffered.
+    """
+
+    def __init__(self, reader, chunk_size, hash_algo):
+        """Prepare to read ``reader`` ``chunk_size`` bytes at a time.
+
+        :param reader: object with a ``read(n)`` method. It may return fewer
+            bytes than asked, as socket-backed readers do; only b'' ends the
+            stream.
+        :param chunk_size: the most bytes asked for per read.
+        :param hash_algo: a ``hashlib.new`` algorithm name, such as 'sha512'.
+        :raises ValueError: if ``hash_algo`` is not available; raised before
+            anything is read.
+        """
+        self._reader = reader
+        self._chunk_size = chunk_size
+        self.hash_algo = hash_algo
+        self._hash = hashlib.new(hash_algo)
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._done = False
+        self.size = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._done:
+            raise StopIteration
+        chunk = self._reader.read(self._chunk_size)
+        if not chunk:
+            self._done = True
+            raise StopIteration
+        self._update(chunk)
+        return chunk
+
+    def _update(self, chunk):
+        # NOTE: the only place that hashes, so that md5 and the os_hash_algo
+        # digest can move to two threads later without touching the drivers.
+        self._md5.update(chunk)
+        self._hash.update(chunk)
+        self.size += len(chunk)
+
+    @property
+    def checksum(self):
+        """The md5 hex digest of the bytes yielded so far."""
+        return self._md5.hexdigest()
+
+    @property
+    def hash_value(self):
+        """The ``hash_algo`` hex digest of the bytes yielded so far."""
+        return self._hash.hexdigest()

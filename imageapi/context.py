@@ -1,0 +1,19 @@
+"""RequestContext: who is calling, plus the DB session slot oslo.db's enginefacade fills."""
+
+from oslo_context import context
+from oslo_db.sqlalchemy import enginefacade
+
+
+@enginefacade.transaction_context_provider
+class RequestContext(context.RequestContext):
+    """oslo.context RequestContext that db.api decorators attach sessions to."""
+
+    @property
+    def owner(self):
+        """The project that owns what this caller creates."""
+        return self.project_id
+
+
+def get_admin_context():
+    """A context with admin rights and no identity, for commands and reapers."""
+    return RequestContext(is_admin=True, overwrite=False)

@@ -1,0 +1,338 @@
+"""The image repository: every query and transaction of imageapi lives here.
+
+Controllers call these functions with a RequestContext first; each one is a single short
+reader or writer block and returns plain dicts, never ORM objects. Status changes are
+compare-and-swap UPDATEs checked against ALLOWED_TRANSITIONS.
+"""
+
+import json
+import threading
+
+from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import enginefacade
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
+import sqlalchemy as sa
+
+from imageapi.common import exception
+from imageapi.db import models
+from imageapi.db import query as image_query
+
+QUEUED = 'queued'
+SAVING = 'saving'
+ACTIVE = 'active'
+KILLED = 'killed'
+DELETED = 'deleted'
+DEACTIVATED = 'deactivated'
+UPLOADING = 'uploading'
+IMPORTING = 'importing'
+PENDING_DELETE = 'pending_delete'
+
+STATUSES = (QUEUED, SAVING, ACTIVE, KILLED, DELETED, DEACTIVATED, UPLOADING,
+            IMPORTING, PENDING_DELETE)
+
+# (from, to) pairs a status change may make; Glance's table, less `killed`,
+# which v2 never sets.
+ALLOWED_TRANSITIONS = frozenset([
+    (QUEUED, SAVING), (QUEUED, UPLOADING), (QUEUED, IMPORTING),
+    (QUEUED, ACTIVE), (QUEUED, DELETED),
+    (SAVING, ACTIVE), (SAVING, QUEUED), (SAVING, DELETED),
+    (UPLOADING, IMPORTING), (UPLOADING, QUEUED), (UPLOADING, DELETED),
+    (IMPORTING, ACTIVE), (IMPORTING, QUEUED), (IMPORTING, DELETED),
+    (ACTIVE, DEACTIVATED), (ACTIVE, DELETED), (ACTIVE, PENDING_DELETE),
+    (DEACTIVATED, ACTIVE), (DEACTIVATED, DELETED),
+    (PENDING_DELETE, DELETED), (PENDING_DELETE, ACTIVE),
+    (KILLED, DELETED),
+])
+
+# Columns a caller may set through image_create/image_update; the rest
+# (status, size, hashes, claim) change only through image_transition.
+CORE_FIELDS = ('name', 'disk_format', 'container_format', 'visibility',
+               'min_disk', 'min_ram', 'owner', 'protected', 'os_hidden')
+RESULT_FIELDS = ('size', 'virtual_size', 'checksum', 'os_hash_algo',
+                 'os_hash_value')
+
+main_context_manager = enginefacade.transaction_context()
+_CONFIGURE_LOCK = threading.Lock()
+_configured = False
+
+
+def _sqlite_pragmas(engine):
+    """Let several gunicorn workers share one SQLite file without 'locked'."""
+    if engine.dialect.name != 'sqlite':
+        return
+
+    @sa.event.listens_for(engine, 'connect')
+    def _on_connect(dbapi_conn, record):
+        cursor = dbapi_conn.cursor()
+        cursor.execute('PRAGMA busy_timeout = 30000')
+        cursor.execute('PRAGMA journal_mode = WAL')
+        cursor.close()
+
+
+def configure(conf):
+    """Configure the global transaction context from [database], once."""
+    global _configured
+    with _CONFIGURE_LOCK:
+        if _configured:
+            return
+        options = {k: v for k, v in conf.database.items()
+                   if k in ('connection', 'slave_connection',
+                            'sqlite_synchronous', 'max_pool_size',
+                            'max_overflow', 'pool_timeout', 'max_retries',
+                            'retry_interval', 'connection_recycle_time',
+                            'connection_debug', 'connection_trace',
+                            'mysql_sql_mode', 'connection_parameters')}
+        main_context_manager.configure(**options)
+        main_context_manager.append_on_engine_create(_sqlite_pragmas)
+        _configured = True
+
+
+def get_engine():
+    return main_context_manager.writer.get_engine()
+
+
+# ---------------------------------------------------------------- records
+
+def _format_time(value):
+    return value.strftime('%Y-%m-%dT%H:%M:%SZ') if value else None
+
+
+def _to_dict(image):
+    """An Image row, with its properties, tags and locations, as a dict."""
+    result = {c: getattr(image, c) for c in (
+        'id', 'name', 'disk_format', 'container_format', 'size',
+        'virtual_size', 'status', 'visibility', 'checksum', 'os_hash_algo',
+        'os_hash_value', 'min_disk', 'min_ram', 'owner', 'protected',
+        'os_hidden', 'deleted', 'upload_claim')}
+    result['created_at'] = _format_time(image.created_at)
+    result['updated_at'] = _format_time(image.updated_at or image.created_at)
+    result['deleted_at'] = _format_time(image.deleted_at)
+    result['upload_expires_at'] = image.upload_expires_at
+    result['properties'] = {p.name: p.value for p in image.properties}
+    result['tags'] = sorted(t.value for t in image.tags)
+    result['locations'] = [
+        {'url': loc.value, 'metadata': json.loads(loc.meta_data or '{}'),
+         'status': loc.status}
+        for loc in sorted(image.locations, key=lambda loc: loc.id)
+        if loc.status != DELETED]
+    return result
+
+
+def _image_query(context, session):
+    query = session.query(models.Image).filter_by(deleted=False)
+    return image_query.visible(context, query)
+
+
+def _get_row(context, image_id):
+    if not uuidutils.is_uuid_like(image_id):
+        raise exception.ImageNotFound(image_id=image_id)
+    row = _image_query(context, context.session).filter_by(
+        id=image_id).one_or_none()
+    if row is None:
+        raise exception.ImageNotFound(image_id=image_id)
+    return row
+
+
+@main_context_manager.reader
+def image_get(context, image_id):
+    """The visible, undeleted image ``image_id`` as a dict.
+
+    :raises ImageNotFound: missing, deleted, not visible, or not a UUID.
+    """
+    return _to_dict(_get_row(context, image_id))
+
+
+@main_context_manager.reader
+def image_get_all(context, filters=None, marker=None, limit=None,
+                  sort_keys=('created_at',), sort_dirs=('desc',)):
+    """Visible images matching ``filters``, one page after ``marker``.
+
+    :param filters: dict as built by api/v2/images.py (see db/query.py).
+    :raises MarkerNotFound: the marker is not a visible image.
+    """
+    query = _image_query(context, context.session)
+    query = image_query.apply_filters(context, query, filters or {})
+    marker_row = None
+    if marker is not None:
+        try:
+            marker_row = _get_row(context, marker)
+        except exception.ImageNotFound:
+            raise exception.MarkerNotFound(marker=marker)
+    query = image_query.paginate(query, marker_row, limit,
+                                 list(sort_keys), list(sort_dirs))
+    return [_to_dict(row) for row in query.all()]
+
+
+def _set_properties(image, properties):
+    current = {p.name: p for p in image.properties}
+    for name, value in properties.items():
+        if name in current:
+            current[name].value = value
+        else:
+            image.properties.append(
+                models.ImageProperty(name=name, value=value))
+
+
+def _set_tags(image, tags):
+    current = {t.value: t for t in image.tags}
+    for tag in tags:
+        if tag not in current:
+            image.tags.append(models.ImageTag(value=tag))
+    for value, tag in current.items():
+        if value not in tags:
+            image.tags.remove(tag)
+
+
+@oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
+@main_context_manager.writer
+def image_create(context, values):
+    """Insert a queued image; ``values`` holds core fields, properties, tags.
+
+    :raises Duplicate: the id is taken, even by a deleted image.
+    """
+    image_id = values.get('id') or uuidutils.generate_uuid()
+    image = models.Image(id=image_id, status=QUEUED)
+    for key in CORE_FIELDS:
+        if key in values:
+            setattr(image, key, values[key])
+    image.visibility = values.get('visibility') or 'shared'
+    _set_properties(image, values.get('properties', {}))
+    _set_tags(image, values.get('tags', []))
+    context.session.add(image)
+    try:
+        context.session.flush()
+    except db_exc.DBDuplicateEntry:
+        raise exception.Duplicate(image_id=image_id)
+    return _to_dict(image)
+
+
+@oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
+@main_context_manager.writer
+def image_update(context, image_id, values, properties=None, removed=(),
+                 tags=None):
+    """Change core fields, some extra properties and the tag list.
+
+    Only the properties named in ``properties`` (set) and ``removed``
+    (deleted) change, so concurrent PATCHes of different keys both land.
+
+    :param values: CORE_FIELDS to set.
+    :param tags: the complete new tag list, or None to leave tags alone.
+    """
+    image = _get_row(context, image_id)
+    for key in CORE_FIELDS:
+        if key in values:
+            setattr(image, key, values[key])
+    _set_properties(image, properties or {})
+    for prop in [p for p in image.properties if p.name in set(removed)]:
+        image.properties.remove(prop)
+    if tags is not None:
+        _set_tags(image, tags)
+    image.updated_at = timeutils.utcnow()
+    context.session.flush()
+    return _to_dict(image)
+
+
+@main_context_manager.writer
+def image_tag_add(context, image_id, tag):
+    """Add one tag (idempotent); returns the tag count after the change."""
+    image = _get_row(context, image_id)
+    if tag not in {t.value for t in image.tags}:
+        image.tags.append(models.ImageTag(value=tag))
+        image.updated_at = timeutils.utcnow()
+    context.session.flush()
+    return len(image.tags)
+
+
+@main_context_manager.writer
+def image_tag_delete(context, image_id, tag):
+    """Remove one tag.
+
+    :raises TagNotFound: the image has no such tag.
+    """
+    image = _get_row(context, image_id)
+    for row in image.tags:
+        if row.value == tag:
+            image.tags.remove(row)
+            image.updated_at = timeutils.utcnow()
+            return
+    raise exception.TagNotFound(tag=tag)
+
+
+def _check_transition(from_status, to_status):
+    if (from_status, to_status) not in ALLOWED_TRANSITIONS:
+        raise exception.InvalidStatusTransition(current=from_status,
+                                                target=to_status)
+
+
+@oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
+@main_context_manager.writer
+def image_transition(context, image_id, from_status, to_status, values=None,
+                     claim=None):
+    """Move an image from ``from_status`` to ``to_status`` atomically.
+
+    One ``UPDATE ... WHERE id=:id AND status=:from`` (and, when ``claim`` is
+    given, ``AND upload_claim=:claim``); ``values`` are set in the same
+    statement. A ``location`` key in values adds a location row.
+
+    :raises ImageNotFound: the image is gone (or not visible).
+    :raises InvalidStatusTransition: it is no longer in ``from_status`` or the
+        claim is not ours; the message names the current status.
+    """
+    _check_transition(from_status, to_status)
+    values = dict(values or {})
+    location = values.pop('location', None)
+    values['status'] = to_status
+    values['updated_at'] = timeutils.utcnow()
+    if to_status == DELETED:
+        values.update(deleted=True, deleted_at=values['updated_at'])
+    table = models.Image.__table__
+    where = [table.c.id == image_id, table.c.status == from_status,
+             table.c.deleted == sa.false()]
+    if claim is not None:
+        where.append(table.c.upload_claim == claim)
+    result = context.session.execute(
+        table.update().where(*where).values(**values))
+    if result.rowcount != 1:
+        current = _get_row(context, image_id)
+        raise exception.InvalidStatusTransition(current=current.status,
+                                                target=to_status)
+    if location is not None:
+        context.session.add(models.ImageLocation(
+            image_id=image_id, value=location['url'],
+            meta_data=json.dumps(location.get('metadata', {})),
+            status='active'))
+    context.session.flush()
+    context.session.expire_all()
+    return _to_dict(_get_row(context, image_id))
+
+
+@main_context_manager.writer
+def image_destroy(context, image_id):
+    """Soft-delete an image from whatever status it is in.
+
+    :returns: the image as it was, so the caller can delete its data.
+    :raises ProtectedImageDelete: the image is protected.
+    """
+    image = _get_row(context, image_id)
+    if image.protected:
+        raise exception.ProtectedImageDelete(image_id=image_id)
+    before = _to_dict(image)
+    now = timeutils.utcnow()
+    table = models.Image.__table__
+    result = context.session.execute(
+        table.update().where(table.c.id == image_id,
+                             table.c.deleted == sa.false(),
+                             table.c.status == image.status)
+        .values(status=DELETED, deleted=True, deleted_at=now,
+                updated_at=now, upload_claim=None))
+    if result.rowcount != 1:
+        # Raced with another change of status; let the caller retry.
+        raise exception.Conflict(
+            reason='Image %s changed while being deleted.' % image_id)
+    locations = models.ImageLocation.__table__
+    context.session.execute(
+        locations.update().where(locations.c.image_id == image_id)
+        .values(status=DELETED))
+    return before

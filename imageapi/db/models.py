@@ -1,0 +1,105 @@
+"""SQLAlchemy declarative models of the imageapi schema; only db/ uses them."""
+
+from oslo_db.sqlalchemy import models
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+BASE = orm.declarative_base()
+
+
+class _Base(models.ModelBase, models.TimestampMixin):
+    """created_at/updated_at on every table."""
+
+
+class Image(BASE, _Base):
+    __tablename__ = 'images'
+    __table_args__ = (
+        sa.Index('ix_images_owner', 'owner'),
+        sa.Index('ix_images_visibility', 'visibility'),
+        sa.Index('ix_images_deleted_created_at', 'deleted', 'created_at'),
+        sa.Index('ix_images_deleted_updated_at', 'deleted', 'updated_at'),
+        sa.Index('ix_images_status', 'status'),
+        sa.Index('ix_images_name', 'name'),
+        sa.Index('ix_images_checksum', 'checksum'),
+        sa.Index('ix_images_os_hash_value', 'os_hash_value'),
+        sa.Index('ix_images_upload_expires_at', 'upload_expires_at'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    name = sa.Column(sa.String(255))
+    disk_format = sa.Column(sa.String(20))
+    container_format = sa.Column(sa.String(20))
+    size = sa.Column(sa.BigInteger)
+    virtual_size = sa.Column(sa.BigInteger)
+    status = sa.Column(sa.String(30), nullable=False)
+    visibility = sa.Column(sa.String(20), nullable=False)
+    checksum = sa.Column(sa.String(32))
+    os_hash_algo = sa.Column(sa.String(64))
+    os_hash_value = sa.Column(sa.String(128))
+    min_disk = sa.Column(sa.Integer, nullable=False, default=0)
+    min_ram = sa.Column(sa.Integer, nullable=False, default=0)
+    owner = sa.Column(sa.String(255))
+    protected = sa.Column(sa.Boolean, nullable=False, default=False)
+    os_hidden = sa.Column(sa.Boolean, nullable=False, default=False)
+    deleted = sa.Column(sa.Boolean, nullable=False, default=False)
+    deleted_at = sa.Column(sa.DateTime)
+    # The upload claim: who holds `saving` and until when (see db.api
+    # image_claim_upload and the reaper in cmd/manage.py).
+    upload_claim = sa.Column(sa.String(36))
+    upload_expires_at = sa.Column(sa.DateTime)
+
+    properties = orm.relationship(
+        'ImageProperty', lazy='selectin', cascade='all, delete-orphan',
+        back_populates='image')
+    tags = orm.relationship(
+        'ImageTag', lazy='selectin', cascade='all, delete-orphan',
+        back_populates='image')
+    locations = orm.relationship(
+        'ImageLocation', lazy='selectin', cascade='all, delete-orphan',
+        back_populates='image')
+
+
+class ImageProperty(BASE, _Base):
+    __tablename__ = 'image_properties'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'name',
+                            name='uq_image_properties_image_id_name'),
+        sa.Index('ix_image_properties_name', 'name'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
+                         nullable=False)
+    name = sa.Column(sa.String(255), nullable=False)
+    value = sa.Column(sa.Text)
+    image = orm.relationship('Image', back_populates='properties')
+
+
+class ImageTag(BASE, _Base):
+    __tablename__ = 'image_tags'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'value',
+                            name='uq_image_tags_image_id_value'),
+        sa.Index('ix_image_tags_value', 'value'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
+                         nullable=False)
+    value = sa.Column(sa.String(255), nullable=False)
+    image = orm.relationship('Image', back_populates='tags')
+
+
+class ImageLocation(BASE, _Base):
+    __tablename__ = 'image_locations'
+    __table_args__ = (
+        sa.Index('ix_image_locations_image_id', 'image_id'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
+                         nullable=False)
+    value = sa.Column(sa.Text, nullable=False)
+    meta_data = sa.Column(sa.Text)
+    status = sa.Column(sa.String(30), nullable=False, default='active')
+    image = orm.relationship('Image', back_populates='locations')

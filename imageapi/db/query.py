@@ -1,0 +1,109 @@
+"""Query building for image lists: visibility rules, filters and marker paging.
+
+Only db/api.py calls this; it receives SQLAlchemy ORM queries on models.Image.
+"""
+
+from oslo_db.sqlalchemy import utils as db_utils
+import sqlalchemy as sa
+
+from imageapi.common import exception
+from imageapi.db import models
+
+_OPS = {
+    'eq': lambda col, v: col == v,
+    'neq': lambda col, v: col != v,
+    'gt': lambda col, v: col > v,
+    'gte': lambda col, v: col >= v,
+    'lt': lambda col, v: col < v,
+    'lte': lambda col, v: col <= v,
+}
+EXACT_FILTERS = ('id', 'name', 'status', 'owner', 'disk_format',
+                 'container_format', 'visibility')
+
+
+def _can_read(context):
+    """Images a non-admin may read: own, unowned, public and community."""
+    image = models.Image
+    return sa.or_(image.owner == context.project_id,
+                  image.owner.is_(None),
+                  image.visibility.in_(('public', 'community')))
+
+
+def visible(context, query):
+    """Restrict ``query`` to images the caller may see at all."""
+    if context.is_admin:
+        return query
+    return query.filter(_can_read(context))
+
+
+def _default_listing(context, query):
+    """Without a visibility filter lists leave out others' community images."""
+    if context.is_admin:
+        return query
+    image = models.Image
+    return query.filter(sa.or_(image.owner == context.project_id,
+                               image.owner.is_(None),
+                               image.visibility == 'public'))
+
+
+def _property_exists(name, value):
+    prop = models.ImageProperty
+    return sa.exists().where(prop.image_id == models.Image.id,
+                             prop.name == name, prop.value == value)
+
+
+def _tag_exists(tag):
+    tag_model = models.ImageTag
+    return sa.exists().where(tag_model.image_id == models.Image.id,
+                             tag_model.value == tag)
+
+
+def apply_filters(context, query, filters):
+    """Apply the list filters built by the API layer.
+
+    ``filters`` keys: any of EXACT_FILTERS mapped to ``('eq', value)`` or
+    ``('in', [values])``; ``protected``/``os_hidden`` booleans;
+    ``size_min``/``size_max`` ints; ``tags`` list (all must match);
+    ``created_at``/``updated_at`` lists of ``(op, datetime)``;
+    ``properties`` dict of exact extra-property matches.
+    """
+    image = models.Image
+    if 'visibility' not in filters:
+        query = _default_listing(context, query)
+    for key in EXACT_FILTERS:
+        if key not in filters:
+            continue
+        op, value = filters[key]
+        if key == 'visibility' and value == 'all':
+            continue
+        column = getattr(image, key)
+        query = query.filter(column.in_(value) if op == 'in'
+                             else column == value)
+    if 'status' not in filters:
+        query = query.filter(image.status != 'killed')
+    query = query.filter(image.os_hidden == filters.get('os_hidden', False))
+    if 'protected' in filters:
+        query = query.filter(image.protected == filters['protected'])
+    if 'size_min' in filters:
+        query = query.filter(image.size >= filters['size_min'])
+    if 'size_max' in filters:
+        query = query.filter(image.size <= filters['size_max'])
+    for tag in filters.get('tags', ()):
+        query = query.filter(_tag_exists(tag))
+    for key in ('created_at', 'updated_at'):
+        for op, when in filters.get(key, ()):
+            if op not in _OPS:
+                raise exception.InvalidFilterOperator()
+            query = query.filter(_OPS[op](getattr(image, key), when))
+    for name, value in filters.get('properties', {}).items():
+        query = query.filter(_property_exists(name, value))
+    return query
+
+
+def paginate(query, marker_row, limit, sort_keys, sort_dirs):
+    """Order by ``sort_keys`` (id appended as tie-breaker) and page."""
+    if 'id' not in sort_keys:
+        sort_keys.append('id')
+        sort_dirs.append(sort_dirs[-1] if sort_dirs else 'desc')
+    return db_utils.paginate_query(query, models.Image, limit, sort_keys,
+                                   marker=marker_row, sort_dirs=sort_dirs)

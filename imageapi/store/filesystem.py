@@ -1,0 +1,341 @@
+"""FilesystemDriver: one file per image under ``[filesystem_store] datadir``.
+
+Uploads go to a temp file in ``<datadir>/.tmp``, are fsynced and then
+hard-linked to ``<datadir>/<image_id>``, so a file under a final name is
+always complete. store.get_driver loads this driver as 'file'.
+"""
+
+import contextlib
+import errno
+import os
+import re
+import uuid
+
+from oslo_log import log as logging
+from oslo_utils import excutils
+
+from imageapi.common import exception
+from imageapi.common import streams
+from imageapi.store import driver
+
+LOG = logging.getLogger(__name__)
+
+# System calls that tests count or make fail, looked up through these names.
+_open = os.open
+_write = os.write
+_fsync = os.fsync
+_fdatasync = os.fdatasync
+_link = os.link
+
+_LOCATION_PREFIX = 'file://'
+_TMP_DIRNAME = '.tmp'
+_DIR_MODE = 0o750
+_FILE_MODE = 0o600
+
+# NOTE: image IDs become file names, so they may hold no '/', '.' or NUL:
+# every path stays inside datadir, and '<image_id>.' is an unambiguous
+# prefix of temp names.
+_IMAGE_ID_RE = re.compile(r'[A-Za-z0-9_-]{1,200}')
+
+_FULL_ERRNOS = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG))
+_DENIED_ERRNOS = frozenset((errno.EACCES, errno.EPERM, errno.EROFS))
+
+
+@contextlib.contextmanager
+def _os_errors(location=None):
+    """Translate OSError into the exception tree; other errnos pass as is.
+
+    :param location: if given, ENOENT becomes StoredDataNotFound for it.
+    """
+    try:
+        yield
+    except OSError as e:
+        if e.errno == errno.ENOENT and location is not None:
+            raise exception.StoredDataNotFound(location=location) from e
+        # os.strerror, not str(e): the message reaches clients, the path
+        # must not.
+        if e.errno in _FULL_ERRNOS:
+            raise exception.StorageFull(reason=os.strerror(e.errno)) from e
+        if e.errno in _DENIED_ERRNOS:
+            raise exception.StorageWriteDenied(
+                reason=os.strerror(e.errno)) from e
+        raise
+
+
+def _check_image_id(image_id):
+    if not isinstance(image_id, str) or not _IMAGE_ID_RE.fullmatch(image_id):
+        raise exception.InvalidParameterValue(
+            value=image_id, param='image_id',
+            reason='only letters, digits, "-" and "_" may name stored data')
+
+
+def _unlink_quietly(path):
+    """Unlink ``path`` on a cleanup path, where errors must not mask others."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        LOG.warning('Could not remove %s: %s', path, e)
+
+
+class _TempWriter:
+    """The open temp file of one upload, handed out by _temp_writer."""
+
+    def __init__(self, fd, path, fsync, sync_interval):
+        self.path = path
+        self._fd = fd
+        self._fsync = fsync
+        self._sync_interval = sync_interval if fsync else 0
+        self._unsynced = 0
+
+    def write(self, chunk):
+        """Write all of ``chunk``; fdatasync every ``sync_interval`` bytes."""
+        view = memoryview(chunk)
+        self._unsynced += view.nbytes
+        with _os_errors():
+            while view:
+                written = _write(self._fd, view)
+                if not written:
+                    # NOTE: a filesystem that takes nothing and reports no
+                    # error (FUSE can) would make this loop spin forever.
+                    raise OSError(errno.EIO, 'write accepted no bytes')
+                view = view[written:]
+            if self._sync_interval and self._unsynced >= self._sync_interval:
+                # Bounds the dirty pages of a large upload, so that the final
+                # fsync does not stall on gigabytes at once.
+                _fdatasync(self._fd)
+                self._unsynced = 0
+
+    def commit(self, final, image_id):
+        """fsync and close the temp file, then link it to ``final``.
+
+        :raises imageapi.common.exception.Duplicate: if ``final`` exists.
+        """
+        with _os_errors():
+            # The data must be on disk before a name makes it visible, so
+            # that after a crash a linked file is always complete.
+            if self._fsync:
+                _fsync(self._fd)
+            fd, self._fd = self._fd, None
+            os.close(fd)
+            try:
+                # NOTE: link, unlike rename, fails with EEXIST instead of
+                # replacing data that a concurrent upload already stored.
+                _link(self.path, final)
+            except FileExistsError:
+                raise exception.Duplicate(image_id=image_id) from None
+
+    def discard(self):
+        """Close the file if open and unlink the temp name; never raises."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            try:
+                os.close(fd)
+            except OSError as e:
+                LOG.warning('Could not close %s: %s', self.path, e)
+        _unlink_quietly(self.path)
+
+
+class _FileChunks:
+    """Iterator over part of a stored file, in chunks; returned by get."""
+
+    def __init__(self, fileobj, chunk_size, length):
+        self._file = fileobj
+        self._chunk_size = chunk_size
+        self._remaining = length
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._file is None:
+            raise StopIteration
+        want = self._chunk_size
+        if self._remaining is not None:
+            want = min(want, self._remaining)
+        data = self._file.read(want) if want else b''
+        if not data:
+            self.close()
+            raise StopIteration
+        if self._remaining is not None:
+            self._remaining -= len(data)
+        return data
+
+    def close(self):
+        """Close the file; safe to call more than once."""
+        if self._file is not None:
+            fileobj, self._file = self._file, None
+            fileobj.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+class FilesystemDriver(driver.Driver):
+    """Stores each image as ``<datadir>/<image_id>``, via a temp file."""
+
+    capabilities = frozenset({'random_read'})
+
+    def __init__(self, conf):
+        super().__init__(conf)
+        self._datadir = os.path.abspath(conf.filesystem_store.datadir)
+        self._tmpdir = os.path.join(self._datadir, _TMP_DIRNAME)
+        self._fsync = conf.filesystem_store.fsync
+        self._sync_interval = conf.filesystem_store.sync_interval
+        self._chunk_size = conf.store.chunk_size
+        self._hash_algo = conf.hashing_algorithm
+
+    def add(self, image_id, reader, size=None):
+        """Write to a temp file, fsync it and link it to its final name.
+
+        See Driver.add for the contract.
+        """
+        _check_image_id(image_id)
+        final = os.path.join(self._datadir, image_id)
+        # Fails before the body is read; the link below is the real check.
+        if os.path.lexists(final):
+            raise exception.Duplicate(image_id=image_id)
+        chunks = streams.HashingChunks(_bounded(reader, size),
+                                       self._chunk_size, self._hash_algo)
+        with self._temp_writer(image_id) as writer:
+            for chunk in chunks:
+                writer.write(chunk)
+            if size is not None and chunks.size != size:
+                raise exception.SizeMismatch(expected=size,
+                                             actual=chunks.size)
+            writer.commit(final, image_id)
+        self._sync_datadir(final)
+        return driver.StoredImage(location=_LOCATION_PREFIX + final,
+                                  size=chunks.size,
+                                  checksum=chunks.checksum,
+                                  hash_algo=chunks.hash_algo,
+                                  hash_value=chunks.hash_value)
+
+    @contextlib.contextmanager
+    def _temp_writer(self, image_id):
+        """Create ``<datadir>/.tmp/<image_id>.<uuid4 hex>``; unlink on exit.
+
+        After a successful commit the data has its final name too, so the
+        unlink drops only the temp name; after a failure it drops the data.
+        """
+        path = os.path.join(self._tmpdir,
+                            '%s.%s' % (image_id, uuid.uuid4().hex))
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        with _os_errors():
+            os.makedirs(self._datadir, mode=_DIR_MODE, exist_ok=True)
+            os.makedirs(self._tmpdir, mode=_DIR_MODE, exist_ok=True)
+            fd = _open(path, flags, _FILE_MODE)
+        writer = _TempWriter(fd, path, self._fsync, self._sync_interval)
+        try:
+            yield writer
+        finally:
+            writer.discard()
+
+    def _sync_datadir(self, final):
+        """fsync datadir, so that the new name survives a crash.
+
+        On failure ``final`` is removed: the caller reports the upload as
+        failed, and a retry must not then meet Duplicate.
+        """
+        if not self._fsync:
+            return
+        try:
+            with _os_errors():
+                fd = os.open(self._datadir, os.O_RDONLY | os.O_DIRECTORY)
+                try:
+                    _fsync(fd)
+                finally:
+                    os.close(fd)
+        except BaseException:
+            with excutils.save_and_reraise_exception():
+                _unlink_quietly(final)
+
+    def _path(self, location):
+        """Return the file path of ``location`` if it names data in datadir.
+
+        :raises imageapi.common.exception.StoredDataNotFound: otherwise, so
+            that no crafted or foreign location reaches the filesystem.
+        """
+        if (isinstance(location, str)
+                and location.startswith(_LOCATION_PREFIX)):
+            path = location[len(_LOCATION_PREFIX):]
+            prefix = os.path.join(self._datadir, '')
+            # NOTE: compared as strings, never resolved: '..', '.tmp', a
+            # doubled slash or another directory do not match.
+            if (path.startswith(prefix)
+                    and _IMAGE_ID_RE.fullmatch(path[len(prefix):])):
+                return path
+        raise exception.StoredDataNotFound(location=location)
+
+    def get(self, location, offset=0, length=None):
+        """Open the file at ``location``; see Driver.get."""
+        if offset < 0 or (length is not None and length < 0):
+            raise exception.InvalidRange(
+                reason='offset and length must not be negative')
+        path = self._path(location)
+        with _os_errors(location):
+            fileobj = open(path, 'rb', buffering=0)
+        try:
+            fileobj.seek(offset)
+        except BaseException:
+            with excutils.save_and_reraise_exception():
+                fileobj.close()
+        return _FileChunks(fileobj, self._chunk_size, length)
+
+    def get_size(self, location):
+        """Return the size of the file at ``location``; see Driver.get_size."""
+        path = self._path(location)
+        with _os_errors(location):
+            return os.stat(path).st_size
+
+    def delete(self, location):
+        """Unlink the file at ``location``; see Driver.delete."""
+        path = self._path(location)
+        with _os_errors(location):
+            os.unlink(path)
+
+    def discard_partial(self, image_id):
+        """Unlink the temp files of ``image_id``; see Driver.discard_partial.
+
+        Only names this driver creates, ``<image_id>.<uuid4 hex>``, match.
+        """
+        _check_image_id(image_id)
+        pattern = re.compile(re.escape(image_id) + r'\.[0-9a-f]{32}')
+        try:
+            with _os_errors():
+                names = os.listdir(self._tmpdir)
+        except FileNotFoundError:
+            return 0
+        removed = 0
+        for name in names:
+            if not pattern.fullmatch(name):
+                continue
+            try:
+                with _os_errors():
+                    os.unlink(os.path.join(self._tmpdir, name))
+            except FileNotFoundError:
+                # Another reaper removed it first.
+                continue
+            removed += 1
+        return removed
+
+
+def _bounded(reader, size):
+    """Wrap ``reader`` so that a body longer than ``size`` stops early.
+
+    The read that passes ``size`` raises SizeMismatch, so at most one chunk
+    past the declared size is read, and none of it is written.
+    """
+    if size is None:
+        return reader
+
+    def too_long():
+        return exception.SizeMismatch(expected=size,
+                                      actual=limiter.bytes_read)
+
+    limiter = streams.LimitingReader(reader, size, too_long)
+    return limiter

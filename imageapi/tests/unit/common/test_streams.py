@@ -1,0 +1,155 @@
+"""Tests for imageapi.common.streams: LimitingReader and HashingChunks."""
+
+import hashlib
+import io
+
+from imageapi.common import exception
+from imageapi.common import streams
+from imageapi.tests import base
+
+
+class TrickleReader:
+    """A reader that returns at most ``step`` bytes per read, as sockets do.
+
+    Records the size of every read it was asked for.
+    """
+
+    def __init__(self, data, step):
+        self._stream = io.BytesIO(data)
+        self._step = step
+        self.requested = []
+
+    def read(self, n):
+        self.requested.append(n)
+        return self._stream.read(min(n, self._step))
+
+
+class FailingReader:
+    """Returns ``data`` on the first read, then raises ``error``."""
+
+    def __init__(self, data, error):
+        self._data = data
+        self._error = error
+
+    def read(self, n):
+        if self._data is None:
+            raise self._error
+        data, self._data = self._data, None
+        return data
+
+
+def _too_large(limit):
+    return lambda: exception.ImageSizeLimitExceeded(limit=limit)
+
+
+class LimitingReaderTestCase(base.TestCase):
+
+    def test_read_within_limit_returns_data(self):
+        reader = streams.LimitingReader(io.BytesIO(b'x' * 10), 10,
+                                        _too_large(10))
+
+        self.assertEqual(b'x' * 4, reader.read(4))
+        self.assertEqual(b'x' * 6, reader.read(100))
+        self.assertEqual(b'', reader.read(100))
+        self.assertEqual(10, reader.bytes_read)
+
+    def test_read_past_limit_raises_factory_exception(self):
+        reader = streams.LimitingReader(io.BytesIO(b'x' * 11), 10,
+                                        _too_large(10))
+
+        self.assertEqual(b'x' * 10, reader.read(10))
+        self.assertRaises(exception.ImageSizeLimitExceeded, reader.read, 10)
+        self.assertEqual(11, reader.bytes_read)
+
+    def test_read_crossing_limit_in_one_read_raises(self):
+        reader = streams.LimitingReader(io.BytesIO(b'x' * 100), 10,
+                                        _too_large(10))
+
+        self.assertRaises(exception.ImageSizeLimitExceeded, reader.read, 64)
+
+    def test_read_short_reads_counted_exactly(self):
+        reader = streams.LimitingReader(TrickleReader(b'x' * 10, 3), 10,
+                                        _too_large(10))
+
+        while reader.read(8):
+            pass
+
+        self.assertEqual(10, reader.bytes_read)
+
+    def test_read_stacked_inner_limit_raises_inner_exception(self):
+        quota = streams.LimitingReader(
+            io.BytesIO(b'x' * 100), 50,
+            lambda: exception.StorageQuotaFull(quota=50, used=0))
+        cap = streams.LimitingReader(quota, 80, _too_large(80))
+
+        self.assertRaises(exception.StorageQuotaFull, cap.read, 64)
+
+    def test_read_stacked_outer_limit_raises_outer_exception(self):
+        quota = streams.LimitingReader(
+            io.BytesIO(b'x' * 100), 80,
+            lambda: exception.StorageQuotaFull(quota=80, used=0))
+        cap = streams.LimitingReader(quota, 50, _too_large(50))
+
+        self.assertRaises(exception.ImageSizeLimitExceeded, cap.read, 64)
+        self.assertEqual(64, quota.bytes_read)
+
+
+class HashingChunksTestCase(base.TestCase):
+
+    def test_iterate_body_yields_chunks_and_hashes(self):
+        data = bytes(range(256)) * 40
+        chunks = streams.HashingChunks(io.BytesIO(data), 4096, 'sha512')
+
+        yielded = list(chunks)
+
+        self.assertEqual([4096, 4096, len(data) - 8192],
+                         [len(c) for c in yielded])
+        self.assertEqual(data, b''.join(yielded))
+        self.assertEqual(len(data), chunks.size)
+        self.assertEqual(hashlib.md5(data).hexdigest(), chunks.checksum)
+        self.assertEqual('sha512', chunks.hash_algo)
+        self.assertEqual(hashlib.sha512(data).hexdigest(), chunks.hash_value)
+
+    def test_iterate_short_reads_continues_until_empty(self):
+        data = b'abcdefghij'
+        reader = TrickleReader(data, 3)
+        chunks = streams.HashingChunks(reader, 8, 'sha256')
+
+        yielded = list(chunks)
+
+        self.assertEqual([b'abc', b'def', b'ghi', b'j'], yielded)
+        self.assertEqual({8}, set(reader.requested))
+        self.assertEqual(10, chunks.size)
+        self.assertEqual(hashlib.sha256(data).hexdigest(), chunks.hash_value)
+
+    def test_iterate_empty_body_yields_nothing(self):
+        chunks = streams.HashingChunks(io.BytesIO(b''), 4096, 'sha512')
+
+        self.assertEqual([], list(chunks))
+        self.assertEqual(0, chunks.size)
+        self.assertEqual(hashlib.md5(b'').hexdigest(), chunks.checksum)
+        self.assertEqual(hashlib.sha512(b'').hexdigest(), chunks.hash_value)
+
+    def test_iterate_after_end_reads_no_more(self):
+        reader = TrickleReader(b'abc', 8)
+        chunks = streams.HashingChunks(reader, 8, 'sha512')
+        list(chunks)
+        reads = len(reader.requested)
+
+        self.assertEqual([], list(chunks))
+        self.assertEqual(reads, len(reader.requested))
+
+    def test_iterate_reader_error_propagates(self):
+        reader = FailingReader(b'abc', _too_large(3)())
+        chunks = streams.HashingChunks(reader, 8, 'sha512')
+
+        self.assertEqual(b'abc', next(chunks))
+        self.assertRaises(exception.ImageSizeLimitExceeded, next, chunks)
+        self.assertEqual(3, chunks.size)
+
+    def test_create_unknown_algorithm_raises_value_error(self):
+        reader = TrickleReader(b'abc', 8)
+
+        self.assertRaises(ValueError, streams.HashingChunks, reader, 8,
+                          'no-such-hash')
+        self.assertEqual([], reader.requested)
