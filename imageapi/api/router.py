@@ -10,6 +10,7 @@ from imageapi.api.middleware import context as context_middleware
 from imageapi.api.v2 import image_data
 from imageapi.api.v2 import images
 from imageapi.api.v2 import schemas
+from imageapi.api.v2 import upload_leases
 from imageapi.common import config
 from imageapi.common import exception
 from imageapi.common import wsgi
@@ -54,9 +55,13 @@ class API:
         self.conf = conf
         db_api.configure(conf)
         driver = store.get_driver(conf)
+        self.leases = upload_leases.LeaseKeeper(conf, driver)
+        if conf.upload.reap_interval:
+            self.leases.start()
         self.controllers = {
             'images': images.ImagesController(conf, driver),
-            'image_data': image_data.ImageDataController(conf, driver),
+            'image_data': image_data.ImageDataController(conf, driver,
+                                                         self.leases),
             'schemas': schemas.SchemasController(conf),
         }
         self.mapper = build_mapper()

@@ -4,9 +4,11 @@ import sys
 
 from oslo_config import cfg
 
+from imageapi.api.v2 import upload_leases
 from imageapi.common import config
 from imageapi.db import api as db_api
 from imageapi.db import migration
+from imageapi import store
 
 
 def _db_sync(conf):
@@ -18,7 +20,15 @@ def _db_version(conf):
     print(migration.version() or 'None')
 
 
-_COMMANDS = {('db', 'sync'): _db_sync, ('db', 'version'): _db_version}
+def _image_reap(conf):
+    reaped = upload_leases.reap_expired(store.get_driver(conf))
+    for image_id in reaped:
+        print('Image %s: expired upload reaped, status queued' % image_id)
+    print('%d expired uploads reaped' % len(reaped))
+
+
+_COMMANDS = {('db', 'sync'): _db_sync, ('db', 'version'): _db_version,
+             ('image', 'reap'): _image_reap}
 
 
 def _add_parsers(subparsers):
@@ -28,6 +38,12 @@ def _add_parsers(subparsers):
     db_actions.add_parser('sync', help='Upgrade the schema to the newest '
                                        'revision.')
     db_actions.add_parser('version', help='Print the schema revision.')
+    image = subparsers.add_parser('image', help='Image housekeeping.')
+    image_actions = image.add_subparsers(dest='action')
+    image_actions.required = True
+    image_actions.add_parser(
+        'reap', help='Return uploads whose lease expired (their process '
+                     'died) to queued and delete their partial data.')
 
 
 def main(argv=None):

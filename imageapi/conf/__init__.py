@@ -6,9 +6,10 @@ from imageapi.conf import default
 from imageapi.conf import image_format
 from imageapi.conf import paste
 from imageapi.conf import store
+from imageapi.conf import upload
 from imageapi.conf import wsgi
 
-_MODULES = (default, image_format, paste, store, wsgi)
+_MODULES = (default, image_format, paste, store, upload, wsgi)
 
 DEFAULT_CONNECTION = 'sqlite:///$state_path/imageapi.sqlite'
 

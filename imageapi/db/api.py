@@ -335,4 +335,150 @@ def image_destroy(context, image_id):
     context.session.execute(
         locations.update().where(locations.c.image_id == image_id)
         .values(status=DELETED))
+    _usage_add(context.session, image.owner,
+               -((image.size or 0) + (image.upload_reserved or 0)))
     return before
+
+
+# ---------------------------------------------------------------- uploads
+#
+# An upload claims the image (queued -> saving) under a random claim id with
+# a lease; the process streaming the bytes renews the lease, and any process
+# may reap a claim whose lease ran out (saving -> queued). Every step checks
+# the claim id, so a reaped upload can never activate the image later.
+
+def _usage_key(owner):
+    return owner or ''
+
+
+def _usage_add(session, owner, delta, quota=None):
+    """used += delta for ``owner``; with ``quota``, only if it stays within.
+
+    :returns: True if the row changed.
+    """
+    if delta == 0 and quota is None:
+        return True
+    table = models.StorageUsage.__table__
+    key = _usage_key(owner)
+    exists = session.execute(
+        sa.select(table.c.owner).where(table.c.owner == key)).first()
+    if exists is None:
+        try:
+            with session.begin_nested():
+                session.execute(table.insert().values(
+                    owner=key, used=0, created_at=timeutils.utcnow()))
+        except db_exc.DBDuplicateEntry:
+            pass
+    where = [table.c.owner == key]
+    if quota is not None:
+        where.append(table.c.used + delta <= quota)
+    result = session.execute(table.update().where(*where).values(
+        used=table.c.used + delta, updated_at=timeutils.utcnow()))
+    return result.rowcount == 1
+
+
+@main_context_manager.reader
+def storage_used(context, owner):
+    """Bytes ``owner`` uses or has reserved, from the usage counter."""
+    table = models.StorageUsage.__table__
+    used = context.session.execute(
+        sa.select(table.c.used).where(
+            table.c.owner == _usage_key(owner))).scalar()
+    return used or 0
+
+
+@oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
+@main_context_manager.writer
+def upload_claim(context, image_id, claim, expires_at):
+    """queued -> saving under ``claim``, valid until ``expires_at``."""
+    return image_transition(
+        context, image_id, QUEUED, SAVING,
+        values={'upload_claim': claim, 'upload_expires_at': expires_at,
+                'upload_reserved': 0})
+
+
+@oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
+@main_context_manager.writer
+def upload_reserve(context, image_id, claim, owner, delta, quota):
+    """Reserve ``delta`` more bytes of ``owner``'s ``quota`` for an upload.
+
+    :raises StorageQuotaFull: the reservation would pass the quota.
+    :raises InvalidStatusTransition: the claim is no longer held.
+    """
+    images = models.Image.__table__
+    held = context.session.execute(
+        images.update().where(images.c.id == image_id,
+                              images.c.status == SAVING,
+                              images.c.upload_claim == claim)
+        .values(upload_reserved=images.c.upload_reserved + delta))
+    if held.rowcount != 1:
+        current = _get_row(context, image_id)
+        raise exception.InvalidStatusTransition(current=current.status,
+                                                target=SAVING)
+    if not _usage_add(context.session, owner, delta, quota):
+        used = storage_used(context, owner)
+        raise exception.StorageQuotaFull(quota=quota, used=used)
+
+
+@main_context_manager.writer
+def upload_renew(context, claims, expires_at):
+    """Extend the leases of ``claims``; returns how many are still held."""
+    if not claims:
+        return 0
+    images = models.Image.__table__
+    result = context.session.execute(
+        images.update().where(images.c.upload_claim.in_(list(claims)),
+                              images.c.status == SAVING)
+        .values(upload_expires_at=expires_at))
+    return result.rowcount
+
+
+def _held_reservation(context, image_id, claim):
+    images = models.Image.__table__
+    row = context.session.execute(
+        sa.select(images.c.owner, images.c.upload_reserved).where(
+            images.c.id == image_id, images.c.upload_claim == claim,
+            images.c.status == SAVING)).first()
+    return (row.owner, row.upload_reserved) if row else (None, 0)
+
+
+_CLEARED = {'upload_claim': None, 'upload_expires_at': None,
+            'upload_reserved': 0}
+
+
+@oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
+@main_context_manager.writer
+def upload_finish(context, image_id, claim, values):
+    """saving -> active with the stored data's size, hashes and location.
+
+    The usage counter keeps the real size instead of the reservation.
+    """
+    owner, reserved = _held_reservation(context, image_id, claim)
+    image = image_transition(context, image_id, SAVING, ACTIVE,
+                             values=dict(values, **_CLEARED), claim=claim)
+    _usage_add(context.session, owner, values['size'] - reserved)
+    return image
+
+
+@oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
+@main_context_manager.writer
+def upload_release(context, image_id, claim):
+    """saving -> queued: the upload failed or its lease ran out."""
+    owner, reserved = _held_reservation(context, image_id, claim)
+    values = dict(_CLEARED, size=None, virtual_size=None, checksum=None,
+                  os_hash_algo=None, os_hash_value=None)
+    image = image_transition(context, image_id, SAVING, QUEUED,
+                             values=values, claim=claim)
+    _usage_add(context.session, owner, -reserved)
+    return image
+
+
+@main_context_manager.reader
+def upload_expired(context, now):
+    """(image_id, claim) of every upload whose lease ended before ``now``."""
+    images = models.Image.__table__
+    rows = context.session.execute(
+        sa.select(images.c.id, images.c.upload_claim).where(
+            images.c.status == SAVING, images.c.deleted == sa.false(),
+            images.c.upload_expires_at < now))
+    return [(row.id, row.upload_claim) for row in rows]

@@ -47,6 +47,9 @@ class Image(BASE, _Base):
     # image_claim_upload and the reaper in cmd/manage.py).
     upload_claim = sa.Column(sa.String(36))
     upload_expires_at = sa.Column(sa.DateTime)
+    # Bytes of storage_usage this upload holds while it runs.
+    upload_reserved = sa.Column(sa.BigInteger, nullable=False, default=0,
+                                server_default='0')
 
     properties = orm.relationship(
         'ImageProperty', lazy='selectin', cascade='all, delete-orphan',
@@ -103,3 +106,16 @@ class ImageLocation(BASE, _Base):
     meta_data = sa.Column(sa.Text)
     status = sa.Column(sa.String(30), nullable=False, default='active')
     image = orm.relationship('Image', back_populates='locations')
+
+
+class StorageUsage(BASE, _Base):
+    """Bytes each owner's images use or have reserved for running uploads.
+
+    Changed only by conditional UPDATEs in db/api.py, in the same
+    transaction as the image status change that causes the change.
+    """
+
+    __tablename__ = 'storage_usage'
+
+    owner = sa.Column(sa.String(255), primary_key=True)
+    used = sa.Column(sa.BigInteger, nullable=False, default=0)

@@ -5,11 +5,14 @@ The upload path (PUT /v2/images/{id}/file) is STYLE.md section 3: check headers,
 `saving -> active` in one conditional UPDATE; any failure puts the image back to queued.
 """
 
+import re
+
 from oslo_log import log as logging
 from oslo_utils import excutils
 from oslo_utils import uuidutils
 import webob
 
+from imageapi.api.v2 import upload_leases
 from imageapi.common import exception
 from imageapi.common import streams
 from imageapi.common import wsgi
@@ -18,9 +21,6 @@ from imageapi.db import api as db_api
 LOG = logging.getLogger(__name__)
 
 OCTET_STREAM = 'application/octet-stream'
-_RESET_VALUES = {'upload_claim': None, 'upload_expires_at': None,
-                 'size': None, 'virtual_size': None, 'checksum': None,
-                 'os_hash_algo': None, 'os_hash_value': None}
 
 
 def declared_size(req):
@@ -50,11 +50,58 @@ def _check_formats(image):
                    % missing[0])
 
 
+_QUOTA_SUFFIXES = {'B': 1, 'KB': 1 << 10, 'MB': 1 << 20, 'GB': 1 << 30,
+                   'TB': 1 << 40}
+# Bytes an upload of unknown size reserves from the quota at a time.
+_QUOTA_STEP = 64 * 1024 * 1024
+
+
+def parse_quota(value):
+    """'10GB' -> bytes; B, KB, MB, GB and TB are binary multiples."""
+    match = re.fullmatch(r'\s*(\d+)\s*([KMGT]?B)?\s*', value or '0',
+                         re.IGNORECASE)
+    if match is None:
+        raise ValueError('Invalid user_storage_quota %r: use a number of '
+                         'bytes with an optional B, KB, MB, GB or TB '
+                         'suffix.' % value)
+    unit = (match.group(2) or 'B').upper()
+    return int(match.group(1)) * _QUOTA_SUFFIXES[unit]
+
+
+class _QuotaReader:
+    """Reserves quota ahead of the bytes it passes on; 413 past the quota.
+
+    Reservations are conditional UPDATEs on the owner's usage row, so two
+    uploads of one owner can never together pass the quota.
+    """
+
+    def __init__(self, reader, reserve, reserved=0):
+        self.reader = reader
+        self.reserve = reserve
+        self.reserved = reserved
+        self.count = 0
+
+    def read(self, size):
+        chunk = self.reader.read(size)
+        self.count += len(chunk)
+        if self.count > self.reserved:
+            needed = self.count - self.reserved
+            try:
+                self.reserve(max(needed, _QUOTA_STEP))
+                self.reserved += max(needed, _QUOTA_STEP)
+            except exception.StorageQuotaFull:
+                self.reserve(needed)
+                self.reserved += needed
+        return chunk
+
+
 class ImageDataController:
 
-    def __init__(self, conf, driver):
+    def __init__(self, conf, driver, leases):
         self.conf = conf
         self.driver = driver
+        self.leases = leases
+        self.quota = parse_quota(conf.user_storage_quota)
 
     # ------------------------------------------------------------ upload
     def upload(self, req, ctx, image_id):
@@ -73,30 +120,42 @@ class ImageDataController:
                                                     target=db_api.SAVING)
         _check_formats(image)
         claim = uuidutils.generate_uuid()
-        db_api.image_transition(ctx, image_id, db_api.QUEUED, db_api.SAVING,
-                                values={'upload_claim': claim})
+        db_api.upload_claim(ctx, image_id, claim,
+                            upload_leases.lease_end(self.conf))
+        self.leases.hold(claim)
         try:
-            stored = self._store(req, image_id, size, cap)
+            stored = self._store(req, ctx, image, claim, size)
+            self._activate(ctx, image_id, claim, stored)
+        except exception.Gone:
+            raise
         except Exception:
             with excutils.save_and_reraise_exception():
                 self._release(ctx, image_id, claim)
-        self._activate(ctx, image_id, claim, stored)
+        finally:
+            self.leases.drop(claim)
         return wsgi.empty_response()
 
-    def _store(self, req, image_id, size, cap):
+    def _store(self, req, ctx, image, claim, size):
+        cap = self.conf.image_size_cap
         # The driver itself stops a body longer than ``size`` (a size
         # mismatch); this reader enforces the cap on bodies of any length.
         reader = streams.LimitingReader(
             req.body_file, cap,
             lambda: exception.ImageSizeLimitExceeded(limit=cap))
-        return self.driver.add(image_id, reader, size)
+        if self.quota:
+            def reserve(delta):
+                db_api.upload_reserve(ctx, image['id'], claim,
+                                      image['owner'], delta, self.quota)
+            if size is not None:
+                reserve(size)
+            reader = _QuotaReader(reader, reserve,
+                                  reserved=size if size is not None else 0)
+        return self.driver.add(image['id'], reader, size)
 
     def _release(self, ctx, image_id, claim):
         """Best effort: put a failed upload back to queued for a retry."""
         try:
-            db_api.image_transition(ctx, image_id, db_api.SAVING,
-                                    db_api.QUEUED, values=_RESET_VALUES,
-                                    claim=claim)
+            db_api.upload_release(ctx, image_id, claim)
         except exception.ImageAPIException as exc:
             LOG.info('Image %s not returned to queued: %s', image_id, exc)
 
@@ -104,11 +163,9 @@ class ImageDataController:
         values = {'size': stored.size, 'checksum': stored.checksum,
                   'os_hash_algo': stored.hash_algo,
                   'os_hash_value': stored.hash_value,
-                  'upload_claim': None, 'upload_expires_at': None,
                   'location': {'url': stored.location, 'metadata': {}}}
         try:
-            db_api.image_transition(ctx, image_id, db_api.SAVING,
-                                    db_api.ACTIVE, values=values, claim=claim)
+            db_api.upload_finish(ctx, image_id, claim, values)
         except (exception.ImageNotFound, exception.InvalidStatusTransition):
             # Deleted (or reaped) while the bytes moved: drop the data.
             self.driver.delete(stored.location)
