@@ -75,6 +75,11 @@ class InvalidImageSize(BadRequest):
     msg_fmt = 'Invalid or missing image size in request headers.'
 
 
+class ClientDisconnected(BadRequest):
+    msg_fmt = ('The client disconnected or sent a malformed body: '
+               '%(reason)s')
+
+
 class InvalidRange(BadRequest):
     msg_fmt = '%(reason)s'
 

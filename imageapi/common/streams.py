@@ -6,6 +6,27 @@ iterate HashingChunks over it, so size and hashes describe the bytes written.
 
 import hashlib
 
+from imageapi.common import exception
+
+
+class ClientReader:
+    """Wraps a request body; socket and framing errors become ClientDisconnected.
+
+    Servers raise OSError subclasses (gunicorn's NoMoreData, bad chunk
+    framing) when a client goes away mid-body; that is the client's doing,
+    not a server fault.
+    """
+
+    def __init__(self, fileobj):
+        self._fileobj = fileobj
+
+    def read(self, n):
+        try:
+            return self._fileobj.read(n)
+        except OSError as exc:
+            raise exception.ClientDisconnected(reason=str(exc) or
+                                               type(exc).__name__)
+
 
 class LimitingReader:
     """A reader that raises once more than ``limit`` bytes went through it.

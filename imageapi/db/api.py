@@ -5,6 +5,7 @@ reader or writer block and returns plain dicts, never ORM objects. Status change
 compare-and-swap UPDATEs checked against ALLOWED_TRANSITIONS.
 """
 
+import functools
 import json
 import threading
 
@@ -58,17 +59,58 @@ _CONFIGURE_LOCK = threading.Lock()
 _configured = False
 
 
-def _sqlite_pragmas(engine):
-    """Let several gunicorn workers share one SQLite file without 'locked'."""
-    if engine.dialect.name != 'sqlite':
-        return
+@sa.event.listens_for(sa.engine.Engine, 'connect')
+def _sqlite_connect(dbapi_conn, record):
+    """SQLite: WAL, a busy timeout, and transactions we begin ourselves.
 
-    @sa.event.listens_for(engine, 'connect')
-    def _on_connect(dbapi_conn, record):
-        cursor = dbapi_conn.cursor()
-        cursor.execute('PRAGMA busy_timeout = 30000')
-        cursor.execute('PRAGMA journal_mode = WAL')
-        cursor.close()
+    Several gunicorn workers and threads share one SQLite file. pysqlite
+    begins transactions lazily (DEFERRED), so a transaction that reads and
+    then writes can deadlock with another writer and fail at once with
+    "database is locked"; see _sqlite_begin.
+    """
+    if type(dbapi_conn).__module__ != 'sqlite3':
+        return
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute('PRAGMA busy_timeout = 30000')
+    cursor.execute('PRAGMA journal_mode = WAL')
+    cursor.close()
+
+
+# Set while a writer function runs in this thread; see _sqlite_begin.
+_WRITING = threading.local()
+
+
+@sa.event.listens_for(sa.engine.Engine, 'begin')
+def _sqlite_begin(connection):
+    """Writer transactions on SQLite start with BEGIN IMMEDIATE.
+
+    A writer that reads first and writes later would otherwise fail at once
+    when another writer got there in between. Taking the write lock up front
+    makes it wait (busy timeout) instead; readers keep plain BEGIN, and in
+    WAL mode they run alongside the writer.
+    """
+    if (connection.dialect.name == 'sqlite'
+            and getattr(_WRITING, 'depth', 0)
+            and 'in_transaction' not in connection.info):
+        connection.exec_driver_sql('BEGIN IMMEDIATE')
+        # oslo.db's own sqlite listener emits a plain BEGIN unless this
+        # marker is set, and clears it on commit and rollback.
+        connection.info['in_transaction'] = True
+
+
+def _writer(fn):
+    """main_context_manager.writer, marking the thread as writing."""
+    inner = main_context_manager.writer(fn)
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        _WRITING.depth = getattr(_WRITING, 'depth', 0) + 1
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            _WRITING.depth -= 1
+    return wrapped
 
 
 def configure(conf):
@@ -85,7 +127,6 @@ def configure(conf):
                             'connection_debug', 'connection_trace',
                             'mysql_sql_mode', 'connection_parameters')}
         main_context_manager.configure(**options)
-        main_context_manager.append_on_engine_create(_sqlite_pragmas)
         _configured = True
 
 
@@ -186,7 +227,7 @@ def _set_tags(image, tags):
 
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
-@main_context_manager.writer
+@_writer
 def image_create(context, values):
     """Insert a queued image; ``values`` holds core fields, properties, tags.
 
@@ -209,7 +250,7 @@ def image_create(context, values):
 
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
-@main_context_manager.writer
+@_writer
 def image_update(context, image_id, values, properties=None, removed=(),
                  tags=None):
     """Change core fields, some extra properties and the tag list.
@@ -234,7 +275,7 @@ def image_update(context, image_id, values, properties=None, removed=(),
     return _to_dict(image)
 
 
-@main_context_manager.writer
+@_writer
 def image_tag_add(context, image_id, tag):
     """Add one tag (idempotent); returns the tag count after the change."""
     image = _get_row(context, image_id)
@@ -245,7 +286,7 @@ def image_tag_add(context, image_id, tag):
     return len(image.tags)
 
 
-@main_context_manager.writer
+@_writer
 def image_tag_delete(context, image_id, tag):
     """Remove one tag.
 
@@ -267,7 +308,7 @@ def _check_transition(from_status, to_status):
 
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
-@main_context_manager.writer
+@_writer
 def image_transition(context, image_id, from_status, to_status, values=None,
                      claim=None):
     """Move an image from ``from_status`` to ``to_status`` atomically.
@@ -308,7 +349,7 @@ def image_transition(context, image_id, from_status, to_status, values=None,
     return _to_dict(_get_row(context, image_id))
 
 
-@main_context_manager.writer
+@_writer
 def image_destroy(context, image_id):
     """Soft-delete an image from whatever status it is in.
 
@@ -388,7 +429,7 @@ def storage_used(context, owner):
 
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
-@main_context_manager.writer
+@_writer
 def upload_claim(context, image_id, claim, expires_at):
     """queued -> saving under ``claim``, valid until ``expires_at``."""
     return image_transition(
@@ -398,7 +439,7 @@ def upload_claim(context, image_id, claim, expires_at):
 
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
-@main_context_manager.writer
+@_writer
 def upload_reserve(context, image_id, claim, owner, delta, quota):
     """Reserve ``delta`` more bytes of ``owner``'s ``quota`` for an upload.
 
@@ -420,7 +461,7 @@ def upload_reserve(context, image_id, claim, owner, delta, quota):
         raise exception.StorageQuotaFull(quota=quota, used=used)
 
 
-@main_context_manager.writer
+@_writer
 def upload_renew(context, claims, expires_at):
     """Extend the leases of ``claims``; returns how many are still held."""
     if not claims:
@@ -447,7 +488,7 @@ _CLEARED = {'upload_claim': None, 'upload_expires_at': None,
 
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
-@main_context_manager.writer
+@_writer
 def upload_finish(context, image_id, claim, values):
     """saving -> active with the stored data's size, hashes and location.
 
@@ -461,7 +502,7 @@ def upload_finish(context, image_id, claim, values):
 
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
-@main_context_manager.writer
+@_writer
 def upload_release(context, image_id, claim):
     """saving -> queued: the upload failed or its lease ran out."""
     owner, reserved = _held_reservation(context, image_id, claim)

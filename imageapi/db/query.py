@@ -18,7 +18,9 @@ _OPS = {
     'lte': lambda col, v: col <= v,
 }
 EXACT_FILTERS = ('id', 'name', 'status', 'owner', 'disk_format',
-                 'container_format', 'visibility')
+                 'container_format', 'visibility', 'checksum', 'os_hash_algo',
+                 'os_hash_value', 'size', 'virtual_size', 'min_ram',
+                 'min_disk')
 
 
 def _can_read(context):
@@ -37,10 +39,17 @@ def visible(context, query):
 
 
 def _default_listing(context, query):
-    """Without a visibility filter lists leave out others' community images."""
+    """Without a visibility filter lists leave out others' community images.
+
+    As in Glance this holds for admins too, and a caller without a project
+    gets no community images at all (glance/db/sqlalchemy/api.py
+    ``_image_get_all``).
+    """
+    image = models.Image
+    query = query.filter(sa.or_(image.visibility != 'community',
+                                image.owner == context.project_id))
     if context.is_admin:
         return query
-    image = models.Image
     return query.filter(sa.or_(image.owner == context.project_id,
                                image.owner.is_(None),
                                image.visibility == 'public'))
@@ -101,9 +110,20 @@ def apply_filters(context, query, filters):
 
 
 def paginate(query, marker_row, limit, sort_keys, sort_dirs):
-    """Order by ``sort_keys`` (id appended as tie-breaker) and page."""
-    if 'id' not in sort_keys:
-        sort_keys.append('id')
-        sort_dirs.append(sort_dirs[-1] if sort_dirs else 'desc')
+    """Order by ``sort_keys``, then created_at and id as Glance does, and page.
+
+    ``sort_dirs`` has one direction per key, or a single one for every key.
+    The tie-breakers take that single direction, else 'desc'; id makes the
+    order total, so marker paging neither repeats nor skips images.
+    """
+    sort_keys = list(sort_keys)
+    sort_dirs = list(sort_dirs) or ['desc']
+    default_dir = sort_dirs[0] if len(sort_dirs) == 1 else 'desc'
+    if len(sort_dirs) == 1:
+        sort_dirs = sort_dirs * len(sort_keys)
+    for key in ('created_at', 'id'):
+        if key not in sort_keys:
+            sort_keys.append(key)
+            sort_dirs.append(default_dir)
     return db_utils.paginate_query(query, models.Image, limit, sort_keys,
                                    marker=marker_row, sort_dirs=sort_dirs)

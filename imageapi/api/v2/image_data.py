@@ -140,7 +140,7 @@ class ImageDataController:
         # The driver itself stops a body longer than ``size`` (a size
         # mismatch); this reader enforces the cap on bodies of any length.
         reader = streams.LimitingReader(
-            req.body_file, cap,
+            streams.ClientReader(req.body_file), cap,
             lambda: exception.ImageSizeLimitExceeded(limit=cap))
         if self.quota:
             def reserve(delta):

@@ -66,6 +66,7 @@ class LeaseKeeper:
     def drop(self, claim):
         with self._lock:
             self._claims.discard(claim)
+        self._wake.set()  # let an idle thread exit now, not a tick later
 
     def start(self):
         """Start the thread once per process (after any fork)."""
@@ -102,6 +103,7 @@ class LeaseKeeper:
             if next_reap is not None:
                 wait = min(wait, max(0.0, next_reap - clock.elapsed()))
             self._wake.wait(wait)
+            self._wake.clear()
 
     def _tick(self, claims, clock, next_reap):
         ctx = imageapi_context.get_admin_context()
