@@ -1,0 +1,89 @@
+"""The imageapi-keystone paste pipeline with the real auth_token middleware.
+
+keystonemiddleware's own AuthTokenFixture stands in for the token validation call; the
+real-keystone tests live in the keystone functional environment.
+"""
+
+import uuid
+
+from keystonemiddleware.auth_token import _opts as ksm_opts
+from keystonemiddleware import fixture as ksm_fixture
+import webob
+
+from imageapi.common import config
+from imageapi.tests import base
+from imageapi.tests import fixtures
+
+PROJECT = 'a1b2c3d4e5f60718293a4b5c6d7e8f90'
+
+
+class TestKeystonePipeline(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.conf.register_opts(ksm_opts._OPTS, group='keystone_authtoken')
+        self.flags(flavor='keystone', group='paste_deploy')
+        self.flags(www_authenticate_uri='http://keystone.test/identity',
+                   group='keystone_authtoken')
+        self.flags(reap_interval=0, group='upload')
+        self.useFixture(fixtures.Database())
+        self.auth = self.useFixture(ksm_fixture.AuthTokenFixture())
+        self.app = config.load_paste_app(self.conf)
+
+    def get(self, path, token=None, headers=None):
+        req = webob.Request.blank(path)
+        if token:
+            req.headers['X-Auth-Token'] = token
+        for name, value in (headers or {}).items():
+            req.headers[name] = value
+        return req.get_response(self.app)
+
+    def member_token(self, roles=('member', 'reader')):
+        # add_token_data() does not return the id it makes up: pass one.
+        token = uuid.uuid4().hex
+        self.auth.add_token_data(token_id=token, project_id=PROJECT,
+                                 user_id='u1', role_list=list(roles))
+        return token
+
+    def test_versions_without_token_300(self):
+        self.assertEqual(300, self.get('/').status_int)
+
+    def test_images_without_token_401_with_www_authenticate(self):
+        resp = self.get('/v2/images')
+        self.assertEqual(401, resp.status_int)
+        self.assertIn('Keystone uri="http://keystone.test/identity"',
+                      resp.headers['WWW-Authenticate'])
+
+    def test_images_with_bad_token_401(self):
+        resp = self.get('/v2/images', token='not-a-token')
+        self.assertEqual(401, resp.status_int)
+
+    def test_images_with_valid_token_200(self):
+        resp = self.get('/v2/images', token=self.member_token())
+        self.assertEqual(200, resp.status_int)
+        self.assertIn('x-openstack-request-id', resp.headers)
+
+    def test_create_owner_is_token_project(self):
+        req = webob.Request.blank('/v2/images', method='POST')
+        req.headers['X-Auth-Token'] = self.member_token()
+        req.json = {'name': 'n'}
+        req.content_type = 'application/json'
+        resp = req.get_response(self.app)
+        self.assertEqual(201, resp.status_int)
+        self.assertEqual(PROJECT, resp.json['owner'])
+
+    def test_client_identity_headers_not_trusted(self):
+        req = webob.Request.blank('/v2/images', method='POST')
+        req.headers['X-Auth-Token'] = self.member_token()
+        req.headers['X-Project-Id'] = 'forged-project'
+        req.headers['X-Roles'] = 'admin'
+        req.json = {'name': 'n', 'visibility': 'public'}
+        req.content_type = 'application/json'
+        resp = req.get_response(self.app)
+        self.assertEqual(403, resp.status_int)
+
+    def test_forged_identity_status_without_token_401(self):
+        resp = self.get('/v2/images', headers={
+            'X-Identity-Status': 'Confirmed', 'X-Project-Id': PROJECT,
+            'X-Roles': 'admin'})
+        self.assertEqual(401, resp.status_int)
