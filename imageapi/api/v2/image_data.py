@@ -12,8 +12,10 @@ from oslo_utils import excutils
 from oslo_utils import uuidutils
 import webob
 
+from imageapi.api.v2 import ranges
 from imageapi.api.v2 import upload_leases
 from imageapi.common import exception
+from imageapi.common import format_check
 from imageapi.common import streams
 from imageapi.common import wsgi
 from imageapi.db import api as db_api
@@ -124,8 +126,8 @@ class ImageDataController:
                             upload_leases.lease_end(self.conf))
         self.leases.hold(claim)
         try:
-            stored = self._store(req, ctx, image, claim, size)
-            self._activate(ctx, image_id, claim, stored)
+            stored, virtual_size = self._store(req, ctx, image, claim, size)
+            self._activate(ctx, image_id, claim, stored, virtual_size)
         except exception.Gone:
             raise
         except Exception:
@@ -150,7 +152,21 @@ class ImageDataController:
                 reserve(size)
             reader = _QuotaReader(reader, reserve,
                                   reserved=size if size is not None else 0)
-        return self.driver.add(image['id'], reader, size)
+        inspecting = None
+        if format_check.needs_inspection(image['container_format']):
+            # Rejects from read(), before the driver makes anything
+            # durable: a refused upload leaves no data behind.
+            inspecting = reader = format_check.InspectingReader(
+                reader, image['disk_format'],
+                require_match=self.conf.image_format
+                .require_image_format_match)
+        stored = self.driver.add(image['id'], reader, size)
+        try:
+            virtual_size = inspecting.finish() if inspecting else None
+        except exception.ImageFormatMismatch:
+            with excutils.save_and_reraise_exception():
+                self.driver.delete(stored.location)
+        return stored, virtual_size
 
     def _release(self, ctx, image_id, claim):
         """Best effort: put a failed upload back to queued for a retry."""
@@ -159,8 +175,9 @@ class ImageDataController:
         except exception.ImageAPIException as exc:
             LOG.info('Image %s not returned to queued: %s', image_id, exc)
 
-    def _activate(self, ctx, image_id, claim, stored):
-        values = {'size': stored.size, 'checksum': stored.checksum,
+    def _activate(self, ctx, image_id, claim, stored, virtual_size):
+        values = {'size': stored.size, 'virtual_size': virtual_size,
+                  'checksum': stored.checksum,
                   'os_hash_algo': stored.hash_algo,
                   'os_hash_value': stored.hash_value,
                   'location': {'url': stored.location, 'metadata': {}}}
@@ -174,16 +191,24 @@ class ImageDataController:
     # ------------------------------------------------------------ download
     def download(self, req, ctx, image_id):
         image = db_api.image_get(ctx, image_id)
-        if not image['locations']:
+        if not image['locations'] or image['size'] is None:
             return wsgi.empty_response()
-        location = image['locations'][0]['url']
+        size = image['size']
+        span = ranges.requested_range(req.headers, size)
+        offset, length = (0, size) if span is None else span
         try:
-            chunks = self.driver.get(location)
+            chunks = self.driver.get(image['locations'][0]['url'],
+                                     offset=offset, length=length)
         except exception.StoredDataNotFound:
             return wsgi.empty_response()
         response = webob.Response(app_iter=chunks,
                                   content_type=OCTET_STREAM)
-        response.content_length = image['size']
+        response.content_length = length
+        if span is not None:
+            response.status_int = 206
+            response.headers['Content-Range'] = ranges.content_range(
+                offset, length, size)
         if image['checksum']:
+            # Of the whole image, on a 206 too, as Glance sends it.
             response.headers['Content-MD5'] = image['checksum']
         return response

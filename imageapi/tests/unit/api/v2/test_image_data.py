@@ -2,6 +2,7 @@
 
 import datetime
 import errno
+import gzip
 import hashlib
 import io
 import os
@@ -576,3 +577,100 @@ class TestDownload(ImageDataTestCase):
         resp = self.request('GET', '/v2/images/%s/file'
                             % '3c1a9a4e-4b4b-4d3c-9a3e-2d1f0e9c8b7a')
         self.assertEqual(404, resp.status_int)
+
+
+def _fixture(name):
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), 'common', 'data', name + '.gz')
+    with gzip.open(path, 'rb') as data:
+        return data.read()
+
+
+class TestFormatInspection(ImageDataTestCase):
+
+    def test_upload_raw_sets_virtual_size(self):
+        image_id = self.create()
+        self.assertEqual(204, self.upload(image_id, b'r' * 5000).status_int)
+        self.assertEqual(5000, self.image(image_id)['virtual_size'])
+
+    def test_upload_qcow2_sets_virtual_size_from_header(self):
+        data = _fixture('qcow2-plain.qcow2')
+        image_id = self.create(disk_format='qcow2')
+        self.assertEqual(204, self.upload(image_id, data).status_int)
+        image = self.image(image_id)
+        self.assertEqual('active', image['status'])
+        self.assertGreater(image['virtual_size'], len(data))
+
+    def test_upload_qcow2_declared_raw_data_415_nothing_kept(self):
+        image_id = self.create(disk_format='qcow2')
+        resp = self.upload(image_id, b'\0' * 300000)
+        self.assertEqual(415, resp.status_int)
+        self.assertIn('does not match stream data raw', resp.json['message'])
+        self.assertQueuedAndEmpty(image_id)
+
+    def test_upload_after_format_rejection_retry_works(self):
+        image_id = self.create(disk_format='qcow2')
+        self.upload(image_id, b'\0' * 300000)
+        resp = self.upload(image_id, _fixture('qcow2-plain.qcow2'))
+        self.assertEqual(204, resp.status_int)
+
+    def test_upload_qcow2_with_backing_file_415_safety(self):
+        image_id = self.create(disk_format='qcow2')
+        resp = self.upload(image_id, _fixture('qcow2-backing-file.qcow2'))
+        self.assertEqual(415, resp.status_int)
+        self.assertIn('safety check', resp.json['message'])
+        self.assertQueuedAndEmpty(image_id)
+
+    def test_upload_mismatch_allowed_when_match_not_required(self):
+        self.flags(require_image_format_match=False, group='image_format')
+        self.app = config.load_paste_app(self.conf)
+        image_id = self.create(disk_format='qcow2')
+        resp = self.upload(image_id, b'\0' * 300000)
+        self.assertEqual(204, resp.status_int)
+
+    def test_upload_non_bare_container_not_inspected(self):
+        image_id = self.create(disk_format='qcow2', container_format='ovf')
+        resp = self.upload(image_id, b'\0' * 300000)
+        self.assertEqual(204, resp.status_int)
+        self.assertIsNone(self.image(image_id)['virtual_size'])
+
+
+class TestRangeDownload(ImageDataTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.data = os.urandom(10000)
+        self.image_id = self.create()
+        self.upload(self.image_id, self.data)
+
+    def get(self, **headers):
+        return self.request('GET', '/v2/images/%s/file' % self.image_id,
+                            headers=headers)
+
+    def test_download_range_206_with_content_range(self):
+        resp = self.get(Range='bytes=100-199')
+        self.assertEqual(206, resp.status_int)
+        self.assertEqual(self.data[100:200], resp.body)
+        self.assertEqual('bytes 100-199/10000', resp.headers['Content-Range'])
+        self.assertEqual('100', resp.headers['Content-Length'])
+
+    def test_download_open_range_to_end(self):
+        resp = self.get(Range='bytes=9000-')
+        self.assertEqual(206, resp.status_int)
+        self.assertEqual(self.data[9000:], resp.body)
+
+    def test_download_suffix_range(self):
+        resp = self.get(Range='bytes=-10')
+        self.assertEqual(206, resp.status_int)
+        self.assertEqual(self.data[-10:], resp.body)
+        self.assertEqual('bytes 9990-9999/10000',
+                         resp.headers['Content-Range'])
+
+    def test_download_multiple_ranges_400(self):
+        resp = self.get(Range='bytes=0-1,5-6')
+        self.assertEqual(400, resp.status_int)
+
+    def test_download_range_start_past_end_416(self):
+        resp = self.get(Range='bytes=10000-')
+        self.assertEqual(416, resp.status_int)
+        self.assertEqual('bytes */10000', resp.headers['Content-Range'])
