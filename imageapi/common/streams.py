@@ -19,10 +19,13 @@ class ClientReader:
 
     def __init__(self, fileobj):
         self._fileobj = fileobj
+        self.bytes_read = 0
 
     def read(self, n):
         try:
-            return self._fileobj.read(n)
+            data = self._fileobj.read(n)
+            self.bytes_read += len(data)
+            return data
         except OSError as exc:
             raise exception.ClientDisconnected(reason=str(exc) or
                                                type(exc).__name__)

@@ -6,6 +6,7 @@ The upload path (PUT /v2/images/{id}/file) is STYLE.md section 3: check headers,
 """
 
 import re
+import time
 
 from oslo_log import log as logging
 from oslo_utils import excutils
@@ -97,6 +98,40 @@ class _QuotaReader:
         return chunk
 
 
+# A refused upload reads and drops at most this much of the rest of the
+# body, so clients that send the whole body before reading the response
+# (python-glanceclient, http.client) get the 413/400 instead of a reset.
+_DRAIN_BYTES = 64 * 1024 * 1024
+_DRAIN_SECONDS = 10
+
+
+_BODY_KEY = 'imageapi.upload_body'
+
+
+def _drain(req, exc):
+    """Discard what is left of a refused request body, within bounds.
+
+    Only once the body was being read: a request refused on its headers
+    gets its answer before the client sends the body.
+    """
+    body = req.environ.get(_BODY_KEY)
+    if (body is None or not body.bytes_read
+            or not isinstance(exc, exception.ImageAPIException)
+            or exc.code >= 500
+            or isinstance(exc, exception.ClientDisconnected)):
+        return
+    deadline = time.monotonic() + _DRAIN_SECONDS
+    drained = 0
+    try:
+        while drained < _DRAIN_BYTES and time.monotonic() < deadline:
+            chunk = req.body_file.read(1024 * 1024)
+            if not chunk:
+                return
+            drained += len(chunk)
+    except OSError:
+        return  # the client is gone; nothing to be polite to
+
+
 class ImageDataController:
 
     def __init__(self, conf, driver, leases):
@@ -130,9 +165,10 @@ class ImageDataController:
             self._activate(ctx, image_id, claim, stored, virtual_size)
         except exception.Gone:
             raise
-        except Exception:
+        except Exception as exc:
             with excutils.save_and_reraise_exception():
                 self._release(ctx, image_id, claim)
+                _drain(req, exc)
         finally:
             self.leases.drop(claim)
         return wsgi.empty_response()
@@ -141,8 +177,9 @@ class ImageDataController:
         cap = self.conf.image_size_cap
         # The driver itself stops a body longer than ``size`` (a size
         # mismatch); this reader enforces the cap on bodies of any length.
+        body = req.environ[_BODY_KEY] = streams.ClientReader(req.body_file)
         reader = streams.LimitingReader(
-            streams.ClientReader(req.body_file), cap,
+            body, cap,
             lambda: exception.ImageSizeLimitExceeded(limit=cap))
         if self.quota:
             def reserve(delta):

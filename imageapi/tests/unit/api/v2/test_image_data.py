@@ -270,6 +270,16 @@ class TestUpload(ImageDataTestCase):
         self.assertIn('too large', resp.json['message'])
         self.assertQueuedAndEmpty(image_id)
 
+    def test_upload_refused_mid_stream_drains_rest_of_body(self):
+        # So clients that send the whole body first can read the 413.
+        self.flags(image_size_cap=10000)
+        self.app = config.load_paste_app(self.conf)
+        image_id = self.create()
+        body = _Body(b'x' * 50000)
+        resp = self.upload(image_id, body, chunked=True)
+        self.assertEqual(413, resp.status_int)
+        self.assertEqual(50000, body.pos)
+
     def test_upload_body_at_cap_activates(self):
         self.flags(image_size_cap=10000)
         self.app = config.load_paste_app(self.conf)
