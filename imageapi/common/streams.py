@@ -5,8 +5,15 @@ iterate HashingChunks over it, so size and hashes describe the bytes written.
 """
 
 import hashlib
+import queue
+import threading
 
 from imageapi.common import exception
+
+
+# Chunks smaller than this are hashed on the caller's thread: a handoff to
+# two threads costs more than hashing a few KiB.
+_THREADED_MIN = 256 * 1024
 
 
 class ClientReader:
@@ -67,12 +74,47 @@ class LimitingReader:
         return data
 
 
+class _HashThread:
+    """Feeds chunks to one hash object on its own thread.
+
+    hashlib releases the GIL while it hashes a buffer of more than 2 KiB,
+    so md5 and sha512 on two threads run on two cores while the request
+    thread receives and writes the next chunk. At most ``depth`` chunks
+    wait, which bounds memory.
+    """
+
+    def __init__(self, hasher, depth=2):
+        self.hasher = hasher
+        self._queue = queue.Queue(maxsize=depth)
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name='imageapi-hash')
+        self._thread.start()
+
+    def _run(self):
+        update = self.hasher.update
+        while True:
+            chunk = self._queue.get()
+            if chunk is None:
+                return
+            update(chunk)
+
+    def update(self, chunk):
+        self._queue.put(chunk)
+
+    def finish(self):
+        """Wait until every queued chunk is hashed; stops the thread."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+
 class HashingChunks:
     """Iterate a reader in chunks, hashing every chunk as it goes by.
 
     Once the iteration ends, ``size``, ``checksum`` (md5 hex), ``hash_algo``
-    and ``hash_value`` describe exactly the bytes yielded. Only the chunk
-    being yielded is held; nothing is buffered.
+    and ``hash_value`` describe exactly the bytes yielded. The two digests
+    are computed on two threads (see _HashThread); use the object as a
+    context manager so they stop on every path.
     """
 
     def __init__(self, reader, chunk_size, hash_algo):
@@ -91,8 +133,15 @@ class HashingChunks:
         self.hash_algo = hash_algo
         self._hash = hashlib.new(hash_algo)
         self._md5 = hashlib.md5(usedforsecurity=False)
+        self._threads = None
         self._done = False
         self.size = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._finish()
 
     def __iter__(self):
         return self
@@ -103,23 +152,37 @@ class HashingChunks:
         chunk = self._reader.read(self._chunk_size)
         if not chunk:
             self._done = True
+            self._finish()
             raise StopIteration
         self._update(chunk)
         return chunk
 
     def _update(self, chunk):
-        # NOTE: the only place that hashes, so that md5 and the os_hash_algo
-        # digest can move to two threads later without touching the drivers.
-        self._md5.update(chunk)
-        self._hash.update(chunk)
+        # NOTE: the only place that hashes. Chunks are immutable bytes, so
+        # the hash threads may read one while the caller writes it out.
         self.size += len(chunk)
+        if self._threads is None:
+            if self._done or len(chunk) < _THREADED_MIN:
+                self._md5.update(chunk)
+                self._hash.update(chunk)
+                return
+            self._threads = (_HashThread(self._md5), _HashThread(self._hash))
+        for thread in self._threads:
+            thread.update(chunk)
+
+    def _finish(self):
+        if self._threads is not None:
+            for thread in self._threads:
+                thread.finish()
 
     @property
     def checksum(self):
         """The md5 hex digest of the bytes yielded so far."""
+        self._finish()
         return self._md5.hexdigest()
 
     @property
     def hash_value(self):
         """The ``hash_algo`` hex digest of the bytes yielded so far."""
+        self._finish()
         return self._hash.hexdigest()

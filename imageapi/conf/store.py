@@ -11,9 +11,12 @@ opts = [
                help='Store driver, by its name in the imageapi.store.drivers '
                     'entry-point namespace.'),
     cfg.IntOpt('chunk_size',
-               default=65536, min=4096, max=64 * 1024 * 1024,
+               default=1024 * 1024, min=4096, max=64 * 1024 * 1024,
                help='Bytes read from the client or the store per step while '
-                    'image data streams. Bounds per-request memory.'),
+                    'image data streams. An upload holds at most a few '
+                    'chunks in memory. Chunks of 256 KiB and more are '
+                    'hashed on two threads (md5 and os_hash_algo), which '
+                    'makes uploads about twice as fast on two cores.'),
 ]
 
 fs_opts = [

@@ -201,7 +201,7 @@ class FilesystemDriver(driver.Driver):
             raise exception.Duplicate(image_id=image_id)
         chunks = streams.HashingChunks(_bounded(reader, size),
                                        self._chunk_size, self._hash_algo)
-        with self._temp_writer(image_id) as writer:
+        with chunks, self._temp_writer(image_id) as writer:
             for chunk in chunks:
                 writer.write(chunk)
             if size is not None and chunks.size != size:

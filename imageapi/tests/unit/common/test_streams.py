@@ -2,6 +2,8 @@
 
 import hashlib
 import io
+import os
+import threading
 
 from imageapi.common import exception
 from imageapi.common import streams
@@ -153,3 +155,50 @@ class HashingChunksTestCase(base.TestCase):
         self.assertRaises(ValueError, streams.HashingChunks, reader, 8,
                           'no-such-hash')
         self.assertEqual([], reader.requested)
+
+
+class ThreadedHashingTestCase(base.TestCase):
+    """Chunks of 256 KiB and more are hashed on two threads."""
+
+    def _threads(self):
+        return [t for t in threading.enumerate()
+                if t.name == 'imageapi-hash']
+
+    def test_iterate_large_chunks_hashes_match_hashlib(self):
+        data = os.urandom(5 * 1024 * 1024 + 123)
+        chunks = streams.HashingChunks(io.BytesIO(data), 1024 * 1024,
+                                       'sha512')
+        with chunks:
+            self.assertEqual(data, b''.join(chunks))
+        self.assertEqual(hashlib.md5(data).hexdigest(), chunks.checksum)
+        self.assertEqual(hashlib.sha512(data).hexdigest(),
+                         chunks.hash_value)
+        self.assertEqual(len(data), chunks.size)
+
+    def test_iterate_small_then_large_chunks_keeps_order(self):
+        # Short reads are hashed inline until a large one starts the
+        # threads; the digests must still follow the byte order.
+        data = os.urandom(3 * 1024 * 1024)
+        reader = io.BytesIO(data)
+        sizes = iter([1000, 5000] + [1024 * 1024] * 4)
+
+        class Mixed:
+            def read(self, n):
+                return reader.read(next(sizes, n))
+        chunks = streams.HashingChunks(Mixed(), 1024 * 1024, 'sha512')
+        with chunks:
+            self.assertEqual(data, b''.join(chunks))
+        self.assertEqual(hashlib.sha512(data).hexdigest(), chunks.hash_value)
+        self.assertEqual(hashlib.md5(data).hexdigest(), chunks.checksum)
+
+    def test_reader_error_mid_stream_stops_hash_threads(self):
+        before = len(self._threads())
+        reader = FailingReader(os.urandom(1024 * 1024), OSError('reset'))
+        chunks = streams.HashingChunks(reader, 1024 * 1024, 'sha512')
+
+        def consume():
+            with chunks:
+                for _chunk in chunks:
+                    pass
+        self.assertRaises(OSError, consume)
+        self.assertEqual(before, len(self._threads()))
