@@ -166,10 +166,13 @@ def _image_query(context, session):
     return image_query.visible(context, query)
 
 
-def _get_row(context, image_id):
+def _get_row(context, image_id, deleted=False):
     if not uuidutils.is_uuid_like(image_id):
         raise exception.ImageNotFound(image_id=image_id)
-    row = _image_query(context, context.session).filter_by(
+    query = context.session.query(models.Image)
+    if not deleted:
+        query = query.filter_by(deleted=False)
+    row = image_query.visible(context, query).filter_by(
         id=image_id).one_or_none()
     if row is None:
         raise exception.ImageNotFound(image_id=image_id)
@@ -234,7 +237,9 @@ def image_create(context, values):
     :raises Duplicate: the id is taken, even by a deleted image.
     """
     image_id = values.get('id') or uuidutils.generate_uuid()
-    image = models.Image(id=image_id, status=QUEUED)
+    now = timeutils.utcnow()
+    image = models.Image(id=image_id, status=QUEUED, created_at=now,
+                         updated_at=now)
     for key in CORE_FIELDS:
         if key in values:
             setattr(image, key, values[key])
@@ -346,7 +351,8 @@ def image_transition(context, image_id, from_status, to_status, values=None,
             status='active'))
     context.session.flush()
     context.session.expire_all()
-    return _to_dict(_get_row(context, image_id))
+    return _to_dict(_get_row(context, image_id,
+                             deleted=(to_status == DELETED)))
 
 
 @_writer

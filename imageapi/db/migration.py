@@ -1,5 +1,7 @@
 """upgrade/version/stamp wrappers around alembic, for imageapi-manage and the server."""
 
+import contextlib
+import fcntl
 import os
 
 from alembic import command
@@ -38,6 +40,25 @@ def head():
     return script.ScriptDirectory.from_config(_config()).get_current_head()
 
 
+@contextlib.contextmanager
+def _sqlite_upgrade_lock(engine):
+    """Hold an flock on the directory of a SQLite file while upgrading it.
+
+    mod_wsgi or gunicorn processes that start together would otherwise race
+    to create the schema, and all but one fail with "database is locked".
+    """
+    database = engine.url.database
+    if not database or database == ':memory:' or database.startswith('file:'):
+        yield
+        return
+    fd = os.open(os.path.dirname(os.path.abspath(database)), os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def ensure_schema(conf):
     """Embedded SQLite: upgrade to head. Other databases: only check.
 
@@ -46,7 +67,8 @@ def ensure_schema(conf):
     """
     engine = db_api.get_engine()
     if engine.dialect.name == 'sqlite':
-        upgrade('head')
+        with _sqlite_upgrade_lock(engine):
+            upgrade('head')
         return
     current = version(engine)
     if current != head():

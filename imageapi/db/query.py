@@ -3,7 +3,6 @@
 Only db/api.py calls this; it receives SQLAlchemy ORM queries on models.Image.
 """
 
-from oslo_db.sqlalchemy import utils as db_utils
 import sqlalchemy as sa
 
 from imageapi.common import exception
@@ -38,6 +37,20 @@ def visible(context, query):
     return query.filter(_can_read(context))
 
 
+def _listable(context):
+    """Images a non-admin finds in lists: public, community and their own.
+
+    Ownerless images can be read by anyone (see _can_read) but, as in
+    Glance, they are listed only when public or community: Glance's list
+    query has no "owner IS NULL" branch.
+    """
+    image = models.Image
+    listed = image.visibility.in_(('public', 'community'))
+    if context.project_id is None:
+        return listed
+    return sa.or_(listed, image.owner == context.project_id)
+
+
 def _default_listing(context, query):
     """Without a visibility filter lists leave out others' community images.
 
@@ -46,13 +59,12 @@ def _default_listing(context, query):
     ``_image_get_all``).
     """
     image = models.Image
-    query = query.filter(sa.or_(image.visibility != 'community',
-                                image.owner == context.project_id))
-    if context.is_admin:
-        return query
-    return query.filter(sa.or_(image.owner == context.project_id,
-                               image.owner.is_(None),
-                               image.visibility == 'public'))
+    not_community = image.visibility != 'community'
+    if context.project_id is None:
+        # Not "owner == NULL", which SQLAlchemy would turn into IS NULL.
+        return query.filter(not_community)
+    return query.filter(sa.or_(not_community,
+                               image.owner == context.project_id))
 
 
 def _property_exists(name, value):
@@ -77,6 +89,8 @@ def apply_filters(context, query, filters):
     ``properties`` dict of exact extra-property matches.
     """
     image = models.Image
+    if not context.is_admin:
+        query = query.filter(_listable(context))
     if 'visibility' not in filters:
         query = _default_listing(context, query)
     for key in EXACT_FILTERS:
@@ -103,10 +117,47 @@ def apply_filters(context, query, filters):
         for op, when in filters.get(key, ()):
             if op not in _OPS:
                 raise exception.InvalidFilterOperator()
-            query = query.filter(_OPS[op](getattr(image, key), when))
+            query = query.filter(_OPS[op](_column(key), when))
     for name, value in filters.get('properties', {}).items():
         query = query.filter(_property_exists(name, value))
     return query
+
+
+def _column(key):
+    """The expression that lists filter and sort image attribute ``key`` by."""
+    image = models.Image
+    if key == 'updated_at':
+        # A row never changed has no updated_at but shows created_at
+        # (db/api.py _to_dict); filter and sort on what clients see.
+        return sa.func.coalesce(image.updated_at, image.created_at)
+    return getattr(image, key)
+
+
+def _null_default(key):
+    """What a NULL in sort column ``key`` counts as: '' or 0, as in Glance."""
+    column = models.Image.__table__.c[key]
+    if not column.nullable or key in ('created_at', 'updated_at'):
+        return None
+    return 0 if isinstance(column.type, sa.Integer) else ''
+
+
+def _sort_expression(key):
+    default = _null_default(key)
+    if default is None:
+        return _column(key)
+    # NOTE: keyset paging compares the marker's values with ">" and "<",
+    # which never hold for NULL; without the default, rows with a NULL
+    # name or size would silently drop out of later pages.
+    return sa.func.coalesce(_column(key), default)
+
+
+def _marker_value(marker_row, key):
+    value = getattr(marker_row, key)
+    if value is None and key == 'updated_at':
+        return marker_row.created_at
+    if value is None:
+        return _null_default(key)
+    return value
 
 
 def paginate(query, marker_row, limit, sort_keys, sort_dirs):
@@ -115,6 +166,8 @@ def paginate(query, marker_row, limit, sort_keys, sort_dirs):
     ``sort_dirs`` has one direction per key, or a single one for every key.
     The tie-breakers take that single direction, else 'desc'; id makes the
     order total, so marker paging neither repeats nor skips images.
+
+    :raises InvalidSortKey: a key that is no image column.
     """
     sort_keys = list(sort_keys)
     sort_dirs = list(sort_dirs) or ['desc']
@@ -125,5 +178,26 @@ def paginate(query, marker_row, limit, sort_keys, sort_dirs):
         if key not in sort_keys:
             sort_keys.append(key)
             sort_dirs.append(default_dir)
-    return db_utils.paginate_query(query, models.Image, limit, sort_keys,
-                                   marker=marker_row, sort_dirs=sort_dirs)
+    for key in sort_keys:
+        if key not in models.Image.__table__.c:
+            raise exception.InvalidSortKey(key=key)
+    exprs = [_sort_expression(key) for key in sort_keys]
+    if marker_row is not None:
+        values = [_marker_value(marker_row, key) for key in sort_keys]
+        # Rows after the marker: equal on the first i keys, beyond it on
+        # key i, for some i.
+        after = []
+        for i, (expr, direction) in enumerate(zip(exprs, sort_dirs)):
+            if direction == 'asc':
+                beyond = expr > values[i]
+            else:
+                beyond = expr < values[i]
+            equal = [e == v for e, v in zip(exprs[:i], values[:i])]
+            after.append(sa.and_(*equal, beyond))
+        query = query.filter(sa.or_(*after))
+    for expr, direction in zip(exprs, sort_dirs):
+        query = query.order_by(expr.asc() if direction == 'asc'
+                               else expr.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return query

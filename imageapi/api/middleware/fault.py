@@ -5,12 +5,12 @@ ImageAPIException subclasses become JSON bodies shaped like webob's (and so Glan
 logged and becomes a generic 500 with no traceback.
 """
 
-import http.client
 import json
 
 from oslo_log import log as logging
 import webob
 import webob.dec
+import webob.util
 
 from imageapi.common import exception
 from imageapi.common import wsgi
@@ -23,7 +23,9 @@ _GENERIC_500 = ('The server has either erred or is incapable of performing '
 
 def fault_response(code, message, request_id=None, headers=None):
     """A JSON fault response with webob's code/title/message fields."""
-    title = http.client.responses.get(code, 'Error')
+    # webob's reason phrases, as in Glance's bodies; Python's http module
+    # renames some of them (413 is "Content Too Large" from 3.13).
+    title = webob.util.status_reasons.get(code, 'Error')
     body = {'code': '%d %s' % (code, title), 'title': title,
             'message': message}
     if request_id:

@@ -25,16 +25,41 @@ def _check_key_length(name):
         raise exception.BadRequest(schemas.PROPERTY_NAME_TOO_LONG_MSG)
 
 
+# min_ram and min_disk are INT columns; Glance refuses what they cannot hold.
+_MAX_DB_INT = 2 ** 31 - 1
+
+
 def _check_min_values(values):
     for key in ('min_ram', 'min_disk'):
         if values.get(key, 0) < 0:
             raise exception.BadRequest(
                 reason='Cannot set %s to a negative value.' % key)
+        if values.get(key, 0) > _MAX_DB_INT:
+            raise exception.BadRequest(
+                reason="'%s' value out of range, must not exceed %d."
+                       % (key, _MAX_DB_INT))
 
 
 def _check_owner(ctx, image, action='modify_image'):
     if not ctx.is_admin and image['owner'] != ctx.project_id:
         raise exception.Forbidden(action=action)
+
+
+def _refuse_location_change(op, value, conf):
+    """Locations change only through uploads; Glance's 403s for PATCH."""
+    if op == 'replace' and not value:
+        raise exception.Forbidden(
+            message='Cannot set locations to empty list.')
+    if not conf.show_multiple_locations:
+        verb = {'add': 'add', 'replace': 'update', 'remove': 'remove'}[op]
+        raise exception.Forbidden(
+            message="It's not allowed to %s locations if locations are "
+                    "invisible." % verb)
+    # NOTE: Glance lets owners point an image at arbitrary store URLs here
+    # when show_multiple_locations is on; imageapi stores data only
+    # through uploads.
+    raise exception.Forbidden(
+        message='Image locations cannot be changed through PATCH.')
 
 
 def _check_count(kind, count, quota):
@@ -72,9 +97,11 @@ class ImagesController:
         values['tags'] = sorted(set(values.get('tags', [])))
         image = db_api.image_create(ctx, values)
         view = views.image_view(image, self.conf)
+        # No OpenStack-image-import-methods header: there are no import
+        # methods, and Glance leaves the header out rather than send it
+        # empty (RFC 7230 has no empty field values).
         return wsgi.json_response(view, status=201, headers={
-            'Location': req.host_url + view['self'],
-            'OpenStack-image-import-methods': ''})
+            'Location': req.host_url + view['self']})
 
     def _check_owner_value(self, ctx, values):
         owner = values.get('owner', ctx.project_id)
@@ -111,14 +138,22 @@ class ImagesController:
     # ------------------------------------------------------------ update
     def update(self, req, ctx, image_id):
         draft, changes = patch.parse(req)
+        # Glance checks every operation (403 read-only, 400 schema) before
+        # it looks the image up.
+        for op, path, value in changes:
+            schemas.check_patch_change(self.schema, op, path, value)
+            if op != 'remove':
+                _check_key_length(path[0])
         image = db_api.image_get(ctx, image_id)
         _check_owner(ctx, image)
+        if not changes:
+            # As Glance: nothing to save, updated_at stays.
+            return wsgi.json_response(views.image_view(image, self.conf))
         update = _Update(image)
-        for op, name, value in changes:
-            schemas.check_patch_change(self.schema, op, [name], value)
-            if op != 'remove':
-                _check_key_length(name)
-            update.apply(op, name, value, draft)
+        for op, path, value in changes:
+            if path[0] == 'locations':
+                _refuse_location_change(op, value, self.conf)
+            update.apply(op, path[0], value, draft)
         _check_min_values(update.values)
         self._check_update(ctx, image, update)
         image = db_api.image_update(ctx, image_id, update.values,

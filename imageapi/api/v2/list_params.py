@@ -9,11 +9,16 @@ SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size',
              'id', 'created_at', 'updated_at')
 SORT_DIRS = ('asc', 'desc')
 _IN_FILTERS = ('id', 'name', 'status', 'container_format', 'disk_format')
-_EXACT_FILTERS = ('owner', 'visibility')
+# Image columns Glance also filters on by exact match ("most image
+# attributes", api-ref); the integer ones must parse as integers.
+_EXACT_FILTERS = ('owner', 'visibility', 'checksum', 'os_hash_algo',
+                  'os_hash_value')
+_INT_FILTERS = ('size', 'virtual_size', 'min_ram', 'min_disk')
 _TIME_FILTERS = ('created_at', 'updated_at')
 _TIME_OPS = ('gt', 'gte', 'eq', 'neq', 'lt', 'lte')
 _PAGING = ('limit', 'marker', 'sort_key', 'sort_dir', 'sort')
 VISIBILITIES = ('public', 'private', 'shared', 'community', 'all')
+MEMBER_STATUSES = ('pending', 'accepted', 'rejected', 'all')
 
 
 def _split_op(value):
@@ -42,9 +47,14 @@ def _bool_param(name, value):
 
 
 def _time_filter(name, value):
-    op, when = _split_op(value)
-    if op is None:
-        op = 'eq'
+    # A bare ISO 8601 time has colons of its own; like Glance, take the
+    # whole value as the time (operator eq) when it parses as one.
+    op, when = 'eq', value
+    try:
+        timeutils.parse_isotime(value)
+    except ValueError:
+        op, when = _split_op(value)
+        op = op or 'eq'
     if op not in _TIME_OPS:
         raise exception.InvalidFilterOperator()
     try:
@@ -55,10 +65,47 @@ def _time_filter(name, value):
     return op, parsed
 
 
+def _bad_quotes(value):
+    return exception.InvalidParameterValue(
+        value=value, param='in', reason='quotation marks must enclose a '
+                                        'whole comma-separated value')
+
+
+def _split_in_values(value):
+    """Split the list of an ``in:`` filter the way Glance does.
+
+    Commas separate values; a value in double quotes may hold commas. A
+    backslash-escaped quote is kept as it is, a trailing comma is ignored.
+    """
+    items, pos, end = [], 0, len(value)
+    while pos < end:
+        if value[pos] == '"':
+            close = pos + 1
+            while close < end and value[close] != '"':
+                close += 2 if value[close] == '\\' else 1
+            if close >= end or (close + 1 < end and value[close + 1] != ','):
+                raise _bad_quotes(value)
+            items.append(value[pos + 1:close])
+            pos = close + 2
+            continue
+        comma = value.find(',', pos)
+        item = value[pos:] if comma == -1 else value[pos:comma]
+        if any(c == '"' and (i == 0 or item[i - 1] != '\\')
+               for i, c in enumerate(item)):
+            raise _bad_quotes(value)
+        items.append(item)
+        pos = end if comma == -1 else comma + 1
+    return items
+
+
 def _exact_or_in(name, value):
     op, rest = _split_op(value)
-    if op == 'in' and name in _IN_FILTERS:
-        return 'in', [v.strip('"') for v in rest.split(',')]
+    if name in _IN_FILTERS and op == 'in':
+        return 'in', _split_in_values(rest)
+    if name in _IN_FILTERS and op == 'eq':
+        return 'eq', rest
+    # NOTE: Glance answers 400 to any other prefix ("a:b" is operator a);
+    # a name with a colon is more likely than a typo, so match it as is.
     return 'eq', value
 
 
@@ -74,6 +121,8 @@ def _one_filter(filters, key, value):
         filters[key] = _exact_or_in(key, value)
     elif key in ('size_min', 'size_max'):
         filters[key] = _int_param(key, value)
+    elif key in _INT_FILTERS:
+        filters[key] = ('eq', _int_param(key, value))
     elif key in ('protected', 'os_hidden'):
         filters[key] = _bool_param(key, value)
     elif key == 'tag':
@@ -81,38 +130,46 @@ def _one_filter(filters, key, value):
     elif key in _TIME_FILTERS:
         filters.setdefault(key, []).append(_time_filter(key, value))
     elif key == 'member_status':
+        # Validated as Glance does; without image members it selects
+        # nothing more.
+        if value not in MEMBER_STATUSES:
+            raise exception.InvalidParameterValue(
+                value=value, param=key,
+                reason='it must be one of %s' % ', '.join(MEMBER_STATUSES))
         filters[key] = value
     else:
         filters.setdefault('properties', {})[key] = value
 
 
 def _sort(params):
+    """The sort keys and directions, as Glance passes them on.
+
+    ``dirs`` has one entry per key, or a single entry that applies to every
+    key (see db/query.py paginate).
+    """
     keys = params.getall('sort_key')
     dirs = params.getall('sort_dir')
     sort = params.get('sort')
     if sort is not None:
         if keys or dirs:
             raise exception.BadRequest(
-                reason='The sort param is not allowed with sort_key or '
-                       'sort_dir.')
+                reason='Old and new sorting syntax cannot be combined.')
         keys, dirs = [], []
-        for item in sort.split(','):
-            key, _sep, direction = item.strip().partition(':')
-            keys.append(key)
-            dirs.append(direction or 'desc')
-    keys = keys or ['created_at']
+        for item in sort.strip().split(','):
+            key, _sep, direction = item.partition(':')
+            keys.append(key.strip())
+            dirs.append(direction.strip() or 'desc')
     for key in keys:
         if key not in SORT_KEYS:
             raise exception.InvalidSortKey(key=key)
     for direction in dirs:
         if direction not in SORT_DIRS:
             raise exception.InvalidSortDir(direction=direction)
-    if len(dirs) > len(keys):
+    if len(dirs) > 1 and len(dirs) != len(keys):
         raise exception.BadRequest(
-            reason='The number of sort_dir exceeds the number of sort_key.')
-    default_dir = dirs[-1] if sort is None and len(dirs) == 1 else 'desc'
-    dirs = dirs + [default_dir] * (len(keys) - len(dirs))
-    return keys, dirs
+            reason='Number of sort dirs does not match the number of sort '
+                   'keys.')
+    return keys or ['created_at'], dirs or ['desc']
 
 
 def parse(params, conf):

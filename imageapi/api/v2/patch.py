@@ -20,19 +20,28 @@ def _media_type_error(content_type):
 
 
 def _decode_pointer(pointer):
-    """'/name' -> 'name'; only top-level paths exist on an image."""
+    """'/name' -> ['name']; '/locations/0' -> ['locations', '0']."""
     if not isinstance(pointer, str) or not pointer.startswith('/'):
         raise exception.BadRequest(
             reason="Pointer `%s` does not start with \"/\"." % pointer)
-    token = pointer[1:]
-    if '/' in token or not token:
+    tokens = pointer[1:].split('/')
+    if '' in tokens:
         raise exception.BadRequest(
-            reason="Invalid JSON pointer for this resource: '%s'" % pointer)
-    if '~' in token.replace('~0', '').replace('~1', ''):
+            reason="Pointer `%s` contains an empty token." % pointer)
+    if any('~' in t.replace('~0', '').replace('~1', '') for t in tokens):
         raise exception.BadRequest(
             reason="Pointer `%s` contains \"~\" not part of a recognized "
                    "escape sequence." % pointer)
-    return token.replace('~1', '/').replace('~0', '~')
+    return [t.replace('~1', '/').replace('~0', '~') for t in tokens]
+
+
+def _check_depth(op, path):
+    """Glance's path depths: 2 to add or remove a location, else 1."""
+    depth = 2 if path[0] == 'locations' and op in ('add', 'remove') else 1
+    if len(path) != depth:
+        raise exception.BadRequest(
+            reason="Invalid JSON pointer for this resource: '/%s'"
+                   % '/'.join(path))
 
 
 def _op_of(raw, draft):
@@ -55,7 +64,11 @@ def _op_of(raw, draft):
 
 
 def parse(req):
-    """:returns: (draft, [(op, name, value), ...]) from the request body."""
+    """:returns: (draft, [(op, path, value), ...]) from the request body.
+
+    ``path`` is the decoded pointer as a list: one name, or
+    ``['locations', position]`` for a location add or remove.
+    """
     content_type = req.content_type or None
     if content_type not in MEDIA_TYPES:
         raise _media_type_error(content_type)
@@ -70,8 +83,10 @@ def parse(req):
             raise exception.BadRequest(
                 reason='Operations must be JSON objects.')
         op, pointer = _op_of(raw, draft)
+        path = _decode_pointer(pointer)
+        _check_depth(op, path)
         if op != 'remove' and 'value' not in raw:
             raise exception.BadRequest(
                 reason='Operation "%s" requires a member named "value".' % op)
-        changes.append((op, _decode_pointer(pointer), raw.get('value')))
+        changes.append((op, path, raw.get('value')))
     return draft, changes

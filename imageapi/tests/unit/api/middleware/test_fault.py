@@ -1,0 +1,147 @@
+"""Tests of the fault middleware: JSON faults with request ids, never a traceback."""
+
+import fixtures
+import webob
+import webob.dec
+
+from imageapi.api.middleware import fault
+from imageapi.api.v2 import images
+from imageapi.common import exception
+from imageapi.tests import base as test_base
+from imageapi.tests.unit.api.v2 import base
+
+_SECRET = 'password=hunter2 at /var/lib/imageapi/secret'
+
+
+def _raise(exc):
+    def _method(*args, **kwargs):
+        raise exc
+    return _method
+
+
+class FaultThroughPipelineTest(base.APITestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.log = self.useFixture(fixtures.FakeLogger(
+            name='imageapi.api.middleware.fault'))
+
+    def _show_raising(self, exc):
+        self.patch(images.ImagesController, 'show', _raise(exc))
+        return self.api_get(self.image_path(self.new_id()))
+
+    def test_unexpected_exception_returns_500(self):
+        resp = self._show_raising(RuntimeError(_SECRET))
+
+        self.assertFault(resp, 500)
+
+    def test_unexpected_exception_returns_generic_message(self):
+        body = self.assertFault(self._show_raising(RuntimeError(_SECRET)),
+                                500)
+
+        self.assertEqual('The server has either erred or is incapable of '
+                         'performing the requested operation.',
+                         body['message'])
+
+    def test_unexpected_exception_text_is_not_sent(self):
+        resp = self._show_raising(RuntimeError(_SECRET))
+
+        self.assertNotIn('hunter2', resp.text)
+        self.assertNotIn('RuntimeError', resp.text)
+
+    def test_unexpected_exception_is_logged_with_traceback(self):
+        self._show_raising(RuntimeError(_SECRET))
+
+        self.assertIn('Unexpected error serving GET', self.log.output)
+        self.assertIn('Traceback', self.log.output)
+
+    def test_unexpected_exception_response_has_request_id(self):
+        resp = self._show_raising(RuntimeError(_SECRET))
+
+        self.assertTrue(resp.headers['x-openstack-request-id'].startswith(
+            'req-'))
+
+    def test_fault_body_request_id_matches_header(self):
+        resp = self.api_get(self.image_path(self.new_id()))
+
+        self.assertEqual(resp.headers['x-openstack-request-id'],
+                         resp.json['request_id'])
+
+    def test_fault_body_has_webob_code_title_message(self):
+        resp = self.api_get(self.image_path(self.new_id()))
+
+        body = self.assertFault(resp, 404)
+        self.assertEqual('404 Not Found', body['code'])
+        self.assertEqual('Not Found', body['title'])
+
+    def test_api_exception_keeps_its_code_and_message(self):
+        resp = self._show_raising(exception.StorageWriteDenied(reason='ro'))
+
+        body = self.assertFault(resp, 503)
+        self.assertEqual('Insufficient permissions on image storage media: '
+                         'ro', body['message'])
+
+    def test_server_side_api_exception_is_logged(self):
+        self._show_raising(exception.StorageWriteDenied(reason='ro'))
+
+        self.assertIn('failed', self.log.output)
+
+    def test_client_error_is_not_logged_as_error(self):
+        self.api_get(self.image_path(self.new_id()))
+
+        self.assertEqual('', self.log.output)
+
+    def test_exception_headers_are_sent(self):
+        resp = self.api_patch(self.image_path(self.new_id()),
+                              media_type='application/json')
+
+        self.assertFault(resp, 415)
+        self.assertIn('Accept-Patch', resp.headers)
+
+    def test_request_id_sent_by_client_is_not_echoed(self):
+        # oslo.middleware's RequestId makes its own ids.
+        resp = self.api_get('/v2/nothing',
+                            headers={'X-OpenStack-Request-ID': 'req-mine'})
+
+        self.assertNotEqual('req-mine',
+                            resp.headers['x-openstack-request-id'])
+
+
+class FaultMiddlewareTest(test_base.TestCase):
+    """FaultMiddleware around a bare app, without the pipeline."""
+
+    def _call(self, exc, environ=None):
+        @webob.dec.wsgify
+        def app(req):
+            raise exc
+        req = webob.Request.blank('/x', environ=environ or {})
+        return req.get_response(fault.FaultMiddleware(app))
+
+    def test_api_exception_becomes_json_fault(self):
+        resp = self._call(exception.ImageNotFound(image_id='abc'))
+
+        self.assertEqual(404, resp.status_int)
+        self.assertEqual({'code': '404 Not Found', 'title': 'Not Found',
+                          'message': 'No image found with ID abc'}, resp.json)
+
+    def test_request_id_from_environ_is_in_body(self):
+        resp = self._call(exception.NotFound(),
+                          environ={'openstack.request_id': 'req-1'})
+
+        self.assertEqual('req-1', resp.json['request_id'])
+
+    def test_unknown_exception_becomes_500(self):
+        self.useFixture(fixtures.FakeLogger(
+            name='imageapi.api.middleware.fault'))
+
+        resp = self._call(KeyError('internal'))
+
+        self.assertEqual(500, resp.status_int)
+        self.assertNotIn('internal', resp.text)
+
+    def test_fault_response_uses_http_reason_as_title(self):
+        resp = fault.fault_response(413, 'too big')
+
+        self.assertEqual({'code': '413 Request Entity Too Large',
+                          'title': 'Request Entity Too Large',
+                          'message': 'too big'}, resp.json)

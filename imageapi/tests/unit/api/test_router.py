@@ -1,0 +1,156 @@
+"""Tests of the v2 URL map: routing, 404, 405 with Allow, 501, and the schema routes."""
+
+import jsonschema
+
+from imageapi.api import router
+from imageapi.tests.unit.api.v2 import base
+
+
+class RouterTest(base.APITestCase):
+
+    def test_routes_name_existing_controller_actions(self):
+        api = router.API(self.conf)
+
+        for path, methods in router.ROUTES:
+            for method, (controller, action) in methods.items():
+                self.assertTrue(
+                    callable(getattr(api.controllers[controller], action,
+                                     None)),
+                    '%s %s -> %s.%s' % (method, path, controller, action))
+
+    def test_unknown_path_returns_404(self):
+        self.assertFault(self.api_get('/v2/nothing'), 404)
+
+    def test_unknown_subpath_of_image_returns_404(self):
+        image_id = self.create_image()['id']
+
+        self.assertFault(self.api_get('/v2/images/%s/members' % image_id), 404)
+
+    def test_path_outside_v2_returns_404(self):
+        self.assertFault(self.api_get('/nothing'), 404)
+
+    def test_wrong_method_on_images_returns_405_with_allow(self):
+        resp = self.api_put('/v2/images')
+
+        self.assertFault(resp, 405, 'PUT')
+        self.assertEqual('GET, POST', resp.headers['Allow'])
+
+    def test_wrong_method_on_image_returns_405_with_allow(self):
+        resp = self.api_post(self.image_path(self.new_id()), json_body={})
+
+        self.assertFault(resp, 405)
+        self.assertEqual('DELETE, GET, PATCH', resp.headers['Allow'])
+
+    def test_wrong_method_on_image_file_returns_405_with_allow(self):
+        resp = self.api_delete(self.image_path(self.new_id()) + '/file')
+
+        self.assertFault(resp, 405)
+        self.assertEqual('GET, PUT', resp.headers['Allow'])
+
+    def test_wrong_method_on_tag_returns_405_with_allow(self):
+        resp = self.api_get(self.image_path(self.new_id()) + '/tags/t')
+
+        self.assertFault(resp, 405)
+        self.assertEqual('DELETE, PUT', resp.headers['Allow'])
+
+    def test_wrong_method_on_schema_returns_405_with_allow(self):
+        resp = self.api_post('/v2/schemas/image', json_body={})
+
+        self.assertFault(resp, 405)
+        self.assertEqual('GET', resp.headers['Allow'])
+
+    def test_wrong_method_does_not_touch_image(self):
+        image_id = self.create_image(name='x')['id']
+
+        self.api_request('PUT', self.image_path(image_id),
+                         json_body={'name': 'y'})
+
+        self.assertEqual('x', self.show_image(image_id)['name'])
+
+    def _assert_request_id(self, resp, status):
+        self.assertEqual(status, resp.status_int, resp.text)
+        self.assertTrue(resp.headers['x-openstack-request-id'].startswith(
+            'req-'))
+
+    def test_list_response_has_request_id(self):
+        self._assert_request_id(self.api_get('/v2/images'), 200)
+
+    def test_create_response_has_request_id(self):
+        self._assert_request_id(self.api_post('/v2/images', json_body={}),
+                                201)
+
+    def test_delete_response_has_request_id(self):
+        image_id = self.create_image()['id']
+
+        self._assert_request_id(self.api_delete(self.image_path(image_id)),
+                                204)
+
+    def test_each_response_has_its_own_request_id(self):
+        first = self.api_get('/v2/images').headers['x-openstack-request-id']
+        second = self.api_get('/v2/images').headers['x-openstack-request-id']
+
+        self.assertNotEqual(first, second)
+
+    def test_unknown_verb_returns_501(self):
+        resp = self.api_request('BREW', '/v2/images')
+
+        self.assertFault(resp, 501, 'BREW')
+
+    def test_unknown_verb_on_unknown_path_returns_501(self):
+        self.assertFault(self.api_request('BREW', '/v2/nothing'), 501)
+
+
+class SchemaRoutesTest(base.APITestCase):
+
+    def test_get_image_schema_returns_200(self):
+        resp = self.api_get('/v2/schemas/image')
+
+        self.assertEqual(200, resp.status_int)
+        self.assertEqual('image', resp.json['name'])
+
+    def test_get_images_schema_returns_200(self):
+        resp = self.api_get('/v2/schemas/images')
+
+        self.assertEqual(200, resp.status_int)
+        self.assertEqual('images', resp.json['name'])
+
+    def test_image_schema_disk_formats_follow_config(self):
+        self.flags(disk_formats=['raw', 'qcow2', 'xyz'], group='image_format')
+        self.app = self.load_app()
+
+        schema = self.api_get('/v2/schemas/image').json
+
+        self.assertEqual([None, 'raw', 'qcow2', 'xyz'],
+                         schema['properties']['disk_format']['enum'])
+
+    def test_image_schema_container_formats_follow_config(self):
+        self.flags(container_formats=['bare'], group='image_format')
+        self.app = self.load_app()
+
+        schema = self.api_get('/v2/schemas/image').json
+
+        self.assertEqual([None, 'bare'],
+                         schema['properties']['container_format']['enum'])
+
+    def test_images_schema_items_follow_config(self):
+        self.flags(disk_formats=['raw'], group='image_format')
+        self.app = self.load_app()
+
+        schema = self.api_get('/v2/schemas/images').json
+
+        items = schema['properties']['images']['items']
+        self.assertEqual([None, 'raw'],
+                         items['properties']['disk_format']['enum'])
+
+    def test_image_schema_validates_a_served_image(self):
+        # glanceclient validates records it receives against this schema.
+        image = self.create_image(name='x', foo='bar', tags=['t'],
+                                  disk_format='raw', container_format='bare')
+        schema = self.api_get('/v2/schemas/image').json
+
+        jsonschema.validate(image, schema)
+
+    def test_schema_responses_need_no_project(self):
+        resp = self.api_get('/v2/schemas/image', project=None)
+
+        self.assertEqual(200, resp.status_int)
