@@ -79,7 +79,10 @@ class Driver(metaclass=abc.ABCMeta):
         :returns: an iterable of bytes chunks of at most
             ``[store] chunk_size`` bytes, with a ``close()`` method the
             caller must call (WSGI servers do for an ``app_iter``). An
-            ``offset`` at or past the end gives no chunks.
+            ``offset`` at or past the end gives no chunks. File-backed
+            drivers also set its ``file`` attribute to the open file,
+            positioned at ``offset``, so that the API can hand it to the
+            server's ``wsgi.file_wrapper`` (sendfile) instead.
         :raises imageapi.common.exception.StoredDataNotFound: if there is no
             data at ``location``, or it is no location of this driver.
         :raises imageapi.common.exception.InvalidRange: if ``offset`` or

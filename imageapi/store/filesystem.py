@@ -138,9 +138,14 @@ class _TempWriter:
 
 
 class _FileChunks:
-    """Iterator over part of a stored file, in chunks; returned by get."""
+    """Iterator over part of a stored file, in chunks; returned by get.
+
+    ``file`` is the open file at the start offset, for a WSGI server's
+    file_wrapper (sendfile); see Driver.get.
+    """
 
     def __init__(self, fileobj, chunk_size, length):
+        self.file = fileobj
         self._file = fileobj
         self._chunk_size = chunk_size
         self._remaining = length

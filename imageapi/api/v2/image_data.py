@@ -238,6 +238,11 @@ class ImageDataController:
                                      offset=offset, length=length)
         except exception.StoredDataNotFound:
             return wsgi.empty_response()
+        file_wrapper = req.environ.get('wsgi.file_wrapper')
+        if span is None and file_wrapper and getattr(chunks, 'file', None):
+            # Whole images only: servers differ in whether their sendfile
+            # path honours Content-Length, and a range must stop there.
+            chunks = file_wrapper(chunks.file, self.conf.store.chunk_size)
         response = webob.Response(app_iter=chunks,
                                   content_type=OCTET_STREAM)
         response.content_length = length

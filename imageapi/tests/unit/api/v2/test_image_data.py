@@ -578,6 +578,37 @@ class TestDownload(ImageDataTestCase):
         self.assertEqual('application/octet-stream',
                          resp.headers['Content-Type'])
 
+    def _download_with_file_wrapper(self, image_id, headers=None):
+        wrapped = []
+
+        def file_wrapper(fileobj, block_size):
+            wrapped.append(fileobj)
+            return iter(lambda: fileobj.read(block_size), b'')
+        req = webob.Request.blank('/v2/images/%s/file' % image_id)
+        req.headers['X-Project-Id'] = PROJECT
+        req.headers.update(headers or {})
+        req.environ['wsgi.file_wrapper'] = file_wrapper
+        return req.get_response(self.app), wrapped
+
+    def test_download_whole_image_uses_server_file_wrapper(self):
+        image_id = self.create()
+        data = os.urandom(30000)
+        self.upload(image_id, data)
+        resp, wrapped = self._download_with_file_wrapper(image_id)
+        self.assertEqual(200, resp.status_int)
+        self.assertEqual(data, resp.body)
+        self.assertEqual(1, len(wrapped))
+
+    def test_download_range_does_not_use_file_wrapper(self):
+        image_id = self.create()
+        data = os.urandom(30000)
+        self.upload(image_id, data)
+        resp, wrapped = self._download_with_file_wrapper(
+            image_id, {'Range': 'bytes=10-19'})
+        self.assertEqual(206, resp.status_int)
+        self.assertEqual(data[10:20], resp.body)
+        self.assertEqual([], wrapped)
+
     def test_download_queued_image_204(self):
         image_id = self.create()
         resp = self.request('GET', '/v2/images/%s/file' % image_id)
