@@ -12,6 +12,7 @@ import threading
 from oslo_log import log as logging
 
 from imageapi.common import config
+from imageapi.db import api as db_api
 from imageapi.db import migration
 
 
@@ -30,9 +31,10 @@ def init_application():
     config.parse_args([], conf, default_config_files=files,
                       default_config_dirs=dirs)
     logging.setup(conf, 'imageapi')
-    app = config.load_paste_app(conf)
+    # Schema first: loading the app starts threads that query the database.
+    db_api.configure(conf)
     migration.ensure_schema(conf)
-    return app
+    return config.load_paste_app(conf)
 
 
 class _Application:

@@ -26,6 +26,17 @@ cli_opts = [
 ]
 
 
+def listener_url(listener):
+    """``http://HOST:PORT`` of a bound gunicorn listener (the real port)."""
+    address = listener.getsockname()
+    if not isinstance(address, tuple):
+        return 'unix:%s' % address
+    host, port = address[:2]
+    if ':' in host:
+        host = '[%s]' % host
+    return 'http://%s:%d' % (host, port)
+
+
 class Server(gunicorn_base.BaseApplication):
     """gunicorn application whose workers each load the paste app."""
 
@@ -49,13 +60,17 @@ class Server(gunicorn_base.BaseApplication):
             'limit_request_line': 16384,
             'when_ready': self._when_ready,
         }
+        # gunicorn >= 25.1 opens a control socket at one fixed path per
+        # user, which two servers (or parallel test runs) would fight over.
+        if 'control_socket_disable' in self.cfg.settings:
+            settings['control_socket_disable'] = True
         for key, value in settings.items():
             self.cfg.set(key, value)
 
     @staticmethod
     def _when_ready(server):
         for listener in server.LISTENERS:
-            print('imageapi-api listening on http://%s' % (listener,),
+            print('imageapi-api listening on %s' % listener_url(listener),
                   flush=True)
 
     def load(self):

@@ -2,6 +2,7 @@
 
 import collections
 
+from oslo_config import cfg
 from oslo_db import options as db_options
 
 from imageapi import conf as imageapi_conf
@@ -15,5 +16,15 @@ def list_opts():
     return [(key, value) for key, value in grouped.items()]
 
 
-def set_defaults(conf):
+def set_defaults(conf=None):
+    """Set imageapi's defaults of library options.
+
+    oslo-config-generator calls this (the oslo.config.opts.defaults entry
+    point) with no conf, before it lists the options: their Opt objects
+    then carry the defaults the sample shows.
+    """
+    if conf is None:
+        cfg.set_defaults(db_options.database_opts,
+                         connection=imageapi_conf.DEFAULT_CONNECTION)
+        return
     db_options.set_defaults(conf, connection=imageapi_conf.DEFAULT_CONNECTION)

@@ -17,11 +17,6 @@ opts = [
                default=8, min=1, max=1024,
                help='Threads per worker (gthread). Each concurrent request, '
                     'including a long upload, holds one thread.'),
-    cfg.IntOpt('client_socket_timeout',
-               default=900, min=1,
-               help='Seconds a worker waits on an idle client socket before '
-                    'dropping the request. Uploads that keep sending data '
-                    'are never cut off by it.'),
 ]
 
 

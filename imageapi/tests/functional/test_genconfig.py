@@ -1,0 +1,36 @@
+"""oslo-config-generator over etc/oslo-config-generator/imageapi.conf, as tox -e genconfig."""
+
+import os
+import subprocess
+import sys
+
+from imageapi.tests import base
+from imageapi.tests.functional import server as server_fixture
+
+
+class TestSampleConfig(base.TestCase):
+
+    def test_sample_has_every_namespace(self):
+        script = os.path.join(os.path.dirname(sys.executable),
+                              'oslo-config-generator')
+        if not os.path.exists(script):
+            self.skipTest('oslo-config-generator is not installed')
+        output = os.path.join(self.state_path, 'imageapi.conf.sample')
+        subprocess.run(
+            [script, '--config-file', os.path.join(
+                server_fixture.REPO_ROOT, 'etc', 'oslo-config-generator',
+                'imageapi.conf'), '--output-file', output],
+            check=True, cwd=server_fixture.REPO_ROOT, timeout=120,
+            stdin=subprocess.DEVNULL, capture_output=True)
+        with open(output) as sample:
+            text = sample.read()
+        for group in ('DEFAULT', 'database', 'filesystem_store',
+                      'keystone_authtoken', 'paste_deploy', 'store', 'wsgi'):
+            self.assertIn('\n[%s]\n' % group, '\n' + text)
+        for line in ('#state_path = ~/.local/share/imageapi',
+                     '#image_size_cap = 1099511627776',
+                     '#connection = sqlite:///$state_path/imageapi.sqlite',
+                     '#flavor = noauth',
+                     '#debug = false',
+                     '#www_authenticate_uri = <None>'):
+            self.assertIn('\n%s\n' % line, text)
