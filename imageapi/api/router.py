@@ -7,14 +7,18 @@ import routes
 import webob.dec
 
 from imageapi.api.middleware import context as context_middleware
+from imageapi.api.v2 import discovery
 from imageapi.api.v2 import image_data
 from imageapi.api.v2 import images
+from imageapi.api.v2 import limits
+from imageapi.api.v2 import members
 from imageapi.api.v2 import schemas
 from imageapi.api.v2 import upload_leases
 from imageapi.common import config
 from imageapi.common import exception
 from imageapi.common import wsgi
 from imageapi.db import api as db_api
+from imageapi import policy
 from imageapi import store
 
 # path -> {method: (controller key, action)}
@@ -29,8 +33,17 @@ ROUTES = (
     ('/v2/images/{image_id}/tags/{tag}', {'PUT': ('images', 'add_tag'),
                                           'DELETE': ('images',
                                                      'delete_tag')}),
+    ('/v2/images/{image_id}/members', {'GET': ('members', 'index'),
+                                       'POST': ('members', 'create')}),
+    ('/v2/images/{image_id}/members/{member_id}', {
+        'GET': ('members', 'show'),
+        'PUT': ('members', 'update'),
+        'DELETE': ('members', 'delete')}),
     ('/v2/schemas/image', {'GET': ('schemas', 'image')}),
     ('/v2/schemas/images', {'GET': ('schemas', 'images')}),
+    ('/v2/schemas/member', {'GET': ('schemas', 'member')}),
+    ('/v2/schemas/members', {'GET': ('schemas', 'members')}),
+    ('/v2/info/usage', {'GET': ('discovery', 'usage')}),
 )
 
 _KNOWN_METHODS = frozenset(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE',
@@ -58,11 +71,16 @@ class API:
         self.leases = upload_leases.LeaseKeeper(conf, driver)
         if conf.upload.reap_interval:
             self.leases.start()
+        self.enforcer = policy.Enforcer(conf)
+        keystone_limits = limits.KeystoneLimits(conf)
         self.controllers = {
-            'images': images.ImagesController(conf, driver),
-            'image_data': image_data.ImageDataController(conf, driver,
-                                                         self.leases),
+            'images': images.ImagesController(conf, driver, self.enforcer,
+                                              keystone_limits),
+            'image_data': image_data.ImageDataController(
+                conf, driver, self.leases, self.enforcer, keystone_limits),
+            'members': members.MembersController(conf, self.enforcer),
             'schemas': schemas.SchemasController(conf),
+            'discovery': discovery.DiscoveryController(keystone_limits),
         }
         self.mapper = build_mapper()
 
@@ -79,6 +97,9 @@ class API:
         if action == 'reject':
             raise _not_allowed(req.method, args['allowed'])
         ctx = context_middleware.get_context(req)
+        # The context_is_admin rule decides, so a policy file can name
+        # another admin role; db/ reads is_admin for visibility.
+        ctx.is_admin = self.enforcer.is_admin(ctx)
         return getattr(self.controllers[controller], action)(req, ctx,
                                                              **args)
 

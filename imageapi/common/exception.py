@@ -123,6 +123,11 @@ class TagNotFound(NotFound):
     msg_fmt = 'Tag %(tag)s not found.'
 
 
+class MemberNotFound(NotFound):
+    msg_fmt = ('%(member_id)s not found in the member list of the image '
+               '%(image_id)s.')
+
+
 class MethodNotAllowed(ImageAPIException):
     msg_fmt = 'The method %(method)s is not allowed for this resource.'
     code = 405
@@ -135,6 +140,10 @@ class Conflict(ImageAPIException):
 
 class Duplicate(Conflict):
     msg_fmt = 'An image with identifier %(image_id)s already exists'
+
+
+class DuplicateMember(Conflict):
+    msg_fmt = 'Member %(member_id)s is duplicated for image %(image_id)s'
 
 
 class InvalidStatusTransition(Conflict):

@@ -1,6 +1,8 @@
 """oslo.config option registration for imageapi; nothing registers at import."""
 
 from oslo_db import options as db_options
+from oslo_limit import opts as limit_options
+from oslo_policy import opts as policy_options
 
 from imageapi.conf import default
 from imageapi.conf import image_format
@@ -15,7 +17,9 @@ DEFAULT_CONNECTION = 'sqlite:///$state_path/imageapi.sqlite'
 
 
 def register_opts(conf):
-    """Register every imageapi option, and oslo.db's, on ``conf``."""
+    """Register every imageapi option, and oslo.db's, oslo.policy's and oslo.limit's."""
     for module in _MODULES:
         module.register_opts(conf)
     db_options.set_defaults(conf, connection=DEFAULT_CONNECTION)
+    policy_options.set_defaults(conf)
+    limit_options.register_opts(conf)

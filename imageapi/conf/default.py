@@ -55,6 +55,21 @@ opts = [
                default=128, min=-1,
                help='Most tags an image may carry; -1 means unlimited. '
                     'Exceeding it gives 413.'),
+    cfg.IntOpt('image_member_quota',
+               default=128, min=-1,
+               help='Most projects an image may be shared with (image '
+                    'members); -1 means unlimited. Adding one more gives '
+                    '413.'),
+    cfg.BoolOpt('use_keystone_limits',
+                default=False,
+                help='Enforce the unified limits that keystone holds for '
+                     'service type image (image_size_total and '
+                     'image_stage_total in MiB, image_count_total, '
+                     'image_count_uploading), read with oslo.limit as '
+                     'configured in [oslo_limit]; a request that would '
+                     'pass one gets 413. user_storage_quota is then '
+                     'ignored. image_size_total is also enforced while '
+                     'the data streams, so no upload ends over it.'),
 ]
 
 

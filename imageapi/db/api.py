@@ -529,3 +529,140 @@ def upload_expired(context, now):
             images.c.status == SAVING, images.c.deleted == sa.false(),
             images.c.upload_expires_at < now))
     return [(row.id, row.upload_claim) for row in rows]
+
+
+# ---------------------------------------------------------------- members
+#
+# Who may call these is the API's policy check; here, as in Glance's
+# image_member_find, a caller that is neither admin nor the image owner only
+# ever finds its own membership.
+
+MEMBER_STATUSES = ('pending', 'accepted', 'rejected')
+
+
+def _member_dict(row):
+    return {'image_id': row.image_id, 'member_id': row.member,
+            'status': row.status, 'created_at': _format_time(row.created_at),
+            'updated_at': _format_time(row.updated_at or row.created_at)}
+
+
+def _member_query(context, image_id):
+    query = context.session.query(models.ImageMember).filter_by(
+        image_id=image_id)
+    if not context.is_admin:
+        owner = context.session.query(models.Image.owner).filter_by(
+            id=image_id).scalar()
+        if owner is None or owner != context.project_id:
+            query = query.filter(
+                models.ImageMember.member == context.project_id)
+    return query
+
+
+@main_context_manager.reader
+def image_member_find(context, image_id, member_id=None):
+    """Members of an image the caller may see, oldest first.
+
+    :param member_id: only this member (a list of at most one).
+    """
+    query = _member_query(context, image_id)
+    if member_id is not None:
+        query = query.filter(models.ImageMember.member == member_id)
+    return [_member_dict(row) for row in
+            query.order_by(models.ImageMember.id)]
+
+
+@main_context_manager.reader
+def image_member_get(context, image_id, member_id):
+    """One member of an image.
+
+    :raises MemberNotFound: no such member, or not one the caller may see.
+    """
+    found = image_member_find(context, image_id, member_id)
+    if not found:
+        raise exception.MemberNotFound(member_id=member_id,
+                                       image_id=image_id)
+    return found[0]
+
+
+@oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
+@_writer
+def image_member_create(context, image_id, member_id, quota=-1):
+    """Share an image with ``member_id``, status pending.
+
+    :param quota: most members the image may have; -1 for no limit.
+    :raises DuplicateMember: already a member.
+    :raises LimitExceeded: the image has ``quota`` members already.
+    """
+    members = models.ImageMember
+    if quota >= 0:
+        count = context.session.query(sa.func.count(members.id)).filter(
+            members.image_id == image_id).scalar()
+        if count + 1 > quota:
+            raise exception.LimitExceeded(
+                reason='The limit has been exceeded on the number of '
+                       'allowed image members for this image. Attempted: '
+                       '%d, Maximum: %d' % (count + 1, quota))
+    now = timeutils.utcnow()
+    row = members(image_id=image_id, member=member_id, status='pending',
+                  can_share=False, created_at=now, updated_at=now)
+    context.session.add(row)
+    try:
+        context.session.flush()
+    except db_exc.DBDuplicateEntry:
+        raise exception.DuplicateMember(member_id=member_id,
+                                        image_id=image_id)
+    return _member_dict(row)
+
+
+@oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
+@_writer
+def image_member_update(context, image_id, member_id, status):
+    """Set the status of one member.
+
+    :raises MemberNotFound: see image_member_get.
+    """
+    row = _member_query(context, image_id).filter(
+        models.ImageMember.member == member_id).one_or_none()
+    if row is None:
+        raise exception.MemberNotFound(member_id=member_id,
+                                       image_id=image_id)
+    row.status = status
+    row.updated_at = timeutils.utcnow()
+    context.session.flush()
+    return _member_dict(row)
+
+
+@_writer
+def image_member_delete(context, image_id, member_id):
+    """Stop sharing an image with ``member_id``.
+
+    :raises MemberNotFound: see image_member_get.
+    """
+    deleted = _member_query(context, image_id).filter(
+        models.ImageMember.member == member_id).delete(
+            synchronize_session=False)
+    if not deleted:
+        raise exception.MemberNotFound(member_id=member_id,
+                                       image_id=image_id)
+
+
+# ---------------------------------------------------------------- usage
+#
+# What keystone's unified limits count (glance/db/sqlalchemy/api.py
+# user_get_*): images a project owns, and those it is uploading.
+
+UPLOADING_STATUSES = (SAVING, UPLOADING, IMPORTING)
+
+
+@main_context_manager.reader
+def image_count(context, owner, statuses=None):
+    """Undeleted images of ``owner`` (killed ones aside), or those in ``statuses``."""
+    images = models.Image.__table__
+    where = [images.c.owner == owner, images.c.deleted == sa.false()]
+    if statuses is None:
+        where.append(images.c.status.notin_((KILLED, DELETED)))
+    else:
+        where.append(images.c.status.in_(statuses))
+    return context.session.execute(
+        sa.select(sa.func.count()).select_from(images).where(*where)
+    ).scalar()

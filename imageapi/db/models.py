@@ -119,3 +119,26 @@ class StorageUsage(BASE, _Base):
 
     owner = sa.Column(sa.String(255), primary_key=True)
     used = sa.Column(sa.BigInteger, nullable=False, default=0)
+
+
+class ImageMember(BASE, _Base):
+    """A project an image is shared with, and whether it took the share.
+
+    Rows are deleted outright when the share ends; only the member
+    project sets ``status`` (pending, accepted or rejected).
+    """
+
+    __tablename__ = 'image_members'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'member',
+                            name='uq_image_members_image_id_member'),
+        sa.Index('ix_image_members_member_status', 'member', 'status'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
+                         nullable=False)
+    member = sa.Column(sa.String(255), nullable=False)
+    status = sa.Column(sa.String(20), nullable=False, default='pending')
+    # Glance's column; sharing onwards is not implemented by either.
+    can_share = sa.Column(sa.Boolean, nullable=False, default=False)

@@ -22,12 +22,34 @@ EXACT_FILTERS = ('id', 'name', 'status', 'owner', 'disk_format',
                  'min_disk')
 
 
+def _membership(context, status=None):
+    """The image is shared and has the caller's project as a member.
+
+    :param status: the member status it must have; None for any.
+    """
+    member = models.ImageMember
+    where = [member.image_id == models.Image.id,
+             member.member == context.project_id]
+    if status is not None:
+        where.append(member.status == status)
+    return sa.and_(models.Image.visibility == 'shared',
+                   sa.exists().where(*where))
+
+
 def _can_read(context):
-    """Images a non-admin may read: own, unowned, public and community."""
+    """Images a non-admin may read: own, unowned, public, community, shared.
+
+    Shared means shared with the caller's project, whatever the member
+    status: a pending member can see the image it is asked to accept
+    (glance/db/utils.py ``is_image_visible``).
+    """
     image = models.Image
-    return sa.or_(image.owner == context.project_id,
-                  image.owner.is_(None),
-                  image.visibility.in_(('public', 'community')))
+    readable = [image.owner.is_(None),
+                image.visibility.in_(('public', 'community'))]
+    if context.project_id is not None:
+        readable += [image.owner == context.project_id,
+                     _membership(context)]
+    return sa.or_(*readable)
 
 
 def visible(context, query):
@@ -37,18 +59,25 @@ def visible(context, query):
     return query.filter(_can_read(context))
 
 
-def _listable(context):
-    """Images a non-admin finds in lists: public, community and their own.
+def _listable(context, member_status):
+    """Images a non-admin finds in lists: public, community, own, shared.
 
-    Ownerless images can be read by anyone (see _can_read) but, as in
-    Glance, they are listed only when public or community: Glance's list
-    query has no "owner IS NULL" branch.
+    Shared images of other projects are listed when the caller's project
+    is a member with ``member_status`` ('all' for any). Ownerless images
+    can be read by anyone (see _can_read) but, as in Glance, they are
+    listed only when public or community: Glance's list query has no
+    "owner IS NULL" branch (glance/db/sqlalchemy/api.py
+    ``_select_images_query``).
     """
     image = models.Image
     listed = image.visibility.in_(('public', 'community'))
     if context.project_id is None:
+        # NOTE: Glance lists every shared image that has any member to a
+        # caller without a project; imageapi does not.
         return listed
-    return sa.or_(listed, image.owner == context.project_id)
+    status = None if member_status == 'all' else member_status
+    return sa.or_(listed, image.owner == context.project_id,
+                  _membership(context, status))
 
 
 def _default_listing(context, query):
@@ -86,11 +115,14 @@ def apply_filters(context, query, filters):
     ``('in', [values])``; ``protected``/``os_hidden`` booleans;
     ``size_min``/``size_max`` ints; ``tags`` list (all must match);
     ``created_at``/``updated_at`` lists of ``(op, datetime)``;
-    ``properties`` dict of exact extra-property matches.
+    ``properties`` dict of exact extra-property matches;
+    ``member_status`` (default 'accepted') for images shared with the
+    caller, ignored for admins as in Glance.
     """
     image = models.Image
     if not context.is_admin:
-        query = query.filter(_listable(context))
+        query = query.filter(_listable(
+            context, filters.get('member_status', 'accepted')))
     if 'visibility' not in filters:
         query = _default_listing(context, query)
     for key in EXACT_FILTERS:

@@ -15,18 +15,30 @@ def get_context(req):
     return req.environ[ENV_KEY]
 
 
+# Keystone's default implied roles: a token with admin also carries member
+# and reader, one with member also reader. The policy rules rely on it.
+_IMPLIED_ROLES = {'admin': ('member', 'reader'), 'member': ('reader',)}
+
+
 def _roles(header):
-    return [r.strip() for r in (header or '').split(',') if r.strip()]
+    roles = [r.strip() for r in (header or '').split(',') if r.strip()]
+    for role in list(roles):
+        roles += [r for r in _IMPLIED_ROLES.get(role, ()) if r not in roles]
+    return roles
 
 
 class ContextMiddleware(wsgi.Middleware):
-    """Context from auth_token's headers; 401 unless the token was valid."""
+    """Context from auth_token's headers; 401 unless the token was valid.
+
+    auth_token has removed every identity header the client sent and set
+    its own (user, project, roles, system scope), so they can be trusted.
+    is_admin is the policy's context_is_admin rule (api/router.py).
+    """
 
     def process_request(self, req):
         if req.headers.get('X-Identity-Status') != 'Confirmed':
             raise exception.NotAuthenticated()
         ctx = context.RequestContext.from_environ(req.environ)
-        ctx.is_admin = 'admin' in ctx.roles
         req.environ[ENV_KEY] = ctx
         return None
 
@@ -34,17 +46,18 @@ class ContextMiddleware(wsgi.Middleware):
 class NoAuthMiddleware(wsgi.Middleware):
     """Context without authentication, for the embedded default only.
 
-    X-Project-Id, X-User-Id and X-Roles are taken as given; without
-    X-Roles the caller is admin, as Glance's unauthenticated context is.
+    X-Project-Id, X-User-Id and X-Roles are taken as given, with
+    keystone's implied roles added; without X-Roles the caller is admin,
+    as Glance's unauthenticated context is.
     """
 
     def process_request(self, req):
-        roles = _roles(req.headers.get('X-Roles')) or ['admin']
+        roles = _roles(req.headers.get('X-Roles') or 'admin')
         ctx = context.RequestContext(
             user_id=req.headers.get('X-User-Id'),
             project_id=req.headers.get('X-Project-Id')
             or req.headers.get('X-Tenant-Id'),
-            roles=roles, is_admin='admin' in roles,
+            roles=roles,
             request_id=req.environ.get('openstack.request_id'),
             overwrite=False)
         req.environ[ENV_KEY] = ctx

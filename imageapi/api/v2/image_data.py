@@ -13,6 +13,7 @@ from oslo_utils import excutils
 from oslo_utils import uuidutils
 import webob
 
+from imageapi.api.v2 import images
 from imageapi.api.v2 import ranges
 from imageapi.api.v2 import upload_leases
 from imageapi.common import exception
@@ -134,11 +135,19 @@ def _drain(req, exc):
 
 class ImageDataController:
 
-    def __init__(self, conf, driver, leases):
+    def __init__(self, conf, driver, leases, enforcer, limits):
         self.conf = conf
         self.driver = driver
         self.leases = leases
+        self.enforcer = enforcer
+        self.limits = limits
         self.quota = parse_quota(conf.user_storage_quota)
+
+    def _get_image(self, ctx, image_id, action):
+        image = db_api.image_get(ctx, image_id)
+        self.enforcer.authorize_image(ctx, action,
+                                      images.image_target(ctx, image))
+        return image
 
     # ------------------------------------------------------------ upload
     def upload(self, req, ctx, image_id):
@@ -149,9 +158,9 @@ class ImageDataController:
         cap = self.conf.image_size_cap
         if size is not None and size > cap:
             raise exception.ImageSizeLimitExceeded(limit=cap)
-        image = db_api.image_get(ctx, image_id)
-        if not ctx.is_admin and image['owner'] != ctx.project_id:
-            raise exception.Forbidden(action='upload_image')
+        # Glance's order: the keystone pre-check comes before the lookup.
+        self.limits.enforce_image_size_total(ctx, ctx.project_id, size)
+        image = self._get_image(ctx, image_id, 'upload_image')
         if image['status'] != db_api.QUEUED:
             raise exception.InvalidStatusTransition(current=image['status'],
                                                     target=db_api.SAVING)
@@ -161,6 +170,8 @@ class ImageDataController:
                             upload_leases.lease_end(self.conf))
         self.leases.hold(claim)
         try:
+            # The claimed image counts as uploading already (delta 0).
+            self.limits.enforce_image_count_uploading(ctx, ctx.project_id)
             stored, virtual_size = self._store(req, ctx, image, claim, size)
             self._activate(ctx, image_id, claim, stored, virtual_size)
         except exception.Gone:
@@ -181,10 +192,11 @@ class ImageDataController:
         reader = streams.LimitingReader(
             body, cap,
             lambda: exception.ImageSizeLimitExceeded(limit=cap))
-        if self.quota:
+        quota = self._quota(ctx, image)
+        if quota is not None:
             def reserve(delta):
                 db_api.upload_reserve(ctx, image['id'], claim,
-                                      image['owner'], delta, self.quota)
+                                      image['owner'], delta, quota)
             if size is not None:
                 reserve(size)
             reader = _QuotaReader(reader, reserve,
@@ -204,6 +216,19 @@ class ImageDataController:
             with excutils.save_and_reraise_exception():
                 self.driver.delete(stored.location)
         return stored, virtual_size
+
+    def _quota(self, ctx, image):
+        """Bytes the owner may store in all, or None for no limit.
+
+        With keystone limits, image_size_total fetched once per upload:
+        the stream then reserves against it chunk by chunk, so parallel
+        uploads cannot pass it together and none can overshoot it (Glance
+        only pre-checks). No keystone call happens mid-stream, so a token
+        that expires while the bytes move does not fail the upload.
+        """
+        if self.limits.enabled:
+            return self.limits.size_limit_bytes(ctx, image['owner'])
+        return self.quota or None
 
     def _release(self, ctx, image_id, claim):
         """Best effort: put a failed upload back to queued for a retry."""
@@ -227,7 +252,7 @@ class ImageDataController:
 
     # ------------------------------------------------------------ download
     def download(self, req, ctx, image_id):
-        image = db_api.image_get(ctx, image_id)
+        image = self._get_image(ctx, image_id, 'download_image')
         if not image['locations'] or image['size'] is None:
             return wsgi.empty_response()
         size = image['size']

@@ -362,12 +362,60 @@ def check_patch_change(schema, op, path, value=None):
         validate_image(schema, {root: [value]})
 
 
+MEMBER_STATUSES = ('pending', 'accepted', 'rejected')
+
+
+def member_schema():
+    """The schema served at GET /v2/schemas/member (Glance's, own words)."""
+    return {
+        'name': 'member',
+        'properties': {
+            'member_id': {'type': 'string',
+                          'description': 'Project the image is shared '
+                                         'with.'},
+            'image_id': {'type': 'string', 'pattern': _UUID_PATTERN,
+                         'description': 'Image that is shared.'},
+            'created_at': {'type': 'string',
+                           'description': 'When the image was shared '
+                                          '(ISO 8601, UTC).'},
+            'updated_at': {'type': 'string',
+                           'description': 'When the member status last '
+                                          'changed (ISO 8601, UTC).'},
+            'status': {'type': 'string', 'enum': list(MEMBER_STATUSES),
+                       'description': 'Whether the member project took the '
+                                      'image: only accepted images are '
+                                      'in its image lists by default.'},
+            'schema': {'type': 'string', 'readOnly': True},
+        },
+    }
+
+
+def members_schema():
+    """The schema served at GET /v2/schemas/members."""
+    return {
+        'name': 'members',
+        'properties': {
+            'members': {'type': 'array', 'items': member_schema()},
+            'schema': {'type': 'string'},
+        },
+        'links': _links(('schema', 'schema')),
+    }
+
+
 class SchemasController:
-    """GET /v2/schemas/image and /v2/schemas/images."""
+    """GET /v2/schemas/image, /images, /member and /members."""
 
     def __init__(self, conf):
         self._image = image_schema(conf)
         self._images = images_schema(conf)
+        self._member = member_schema()
+        self._members = members_schema()
+
+    def member(self, req, ctx):
+        return wsgi.json_response(self._member)
+
+    def members(self, req, ctx):
+        return wsgi.json_response(self._members)
 
     def image(self, req, ctx):
         return wsgi.json_response(self._image)

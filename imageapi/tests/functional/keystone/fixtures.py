@@ -117,6 +117,26 @@ class KeystoneServer:
                                 % (user, project, response.status, raw[:300]))
         return response.headers['X-Subject-Token'], json.loads(raw)['token']
 
+    def revoke(self, token):
+        """DELETE /v3/auth/tokens: revoke ``token``, on its own authority.
+
+        :raises KeystoneError: keystone did not answer 204.
+        """
+        parsed = urllib.parse.urlsplit(self.auth_url)
+        conn = http.client.HTTPConnection(parsed.hostname, parsed.port,
+                                          timeout=60)
+        try:
+            conn.request('DELETE', parsed.path.rstrip('/') + '/auth/tokens',
+                         headers={'X-Auth-Token': token,
+                                  'X-Subject-Token': token})
+            response = conn.getresponse()
+            raw = response.read()
+        finally:
+            conn.close()
+        if response.status != 204:
+            raise KeystoneError('revoking a token: %d %r'
+                                % (response.status, raw[:300]))
+
     def token(self, user, project=None):
         """A real token id for ``user`` in ``project``, fetched once per run."""
         key = (user, project or self.users[user]['project'])

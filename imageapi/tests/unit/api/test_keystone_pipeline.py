@@ -87,3 +87,27 @@ class TestKeystonePipeline(base.TestCase):
             'X-Identity-Status': 'Confirmed', 'X-Project-Id': PROJECT,
             'X-Roles': 'admin'})
         self.assertEqual(401, resp.status_int)
+
+    def test_reader_token_may_list_not_create(self):
+        token = self.member_token(roles=('reader',))
+        req = webob.Request.blank('/v2/images', method='POST')
+        req.headers['X-Auth-Token'] = token
+        req.json = {'name': 'n'}
+        req.content_type = 'application/json'
+
+        self.assertEqual(200, self.get('/v2/images', token=token).status_int)
+        self.assertEqual(403, req.get_response(self.app).status_int)
+
+    def test_admin_role_token_sees_other_projects_private_image(self):
+        req = webob.Request.blank('/v2/images', method='POST')
+        req.headers['X-Auth-Token'] = self.member_token()
+        req.json = {'name': 'n', 'visibility': 'private'}
+        req.content_type = 'application/json'
+        image_id = req.get_response(self.app).json['id']
+        admin = uuid.uuid4().hex
+        self.auth.add_token_data(token_id=admin, project_id='other',
+                                 user_id='u2', role_list=['admin'])
+
+        resp = self.get('/v2/images/%s' % image_id, token=admin)
+
+        self.assertEqual(200, resp.status_int)

@@ -24,7 +24,7 @@ class RouterTest(base.APITestCase):
     def test_unknown_subpath_of_image_returns_404(self):
         image_id = self.create_image()['id']
 
-        self.assertFault(self.api_get('/v2/images/%s/members' % image_id), 404)
+        self.assertFault(self.api_get('/v2/images/%s/actions' % image_id), 404)
 
     def test_path_outside_v2_returns_404(self):
         self.assertFault(self.api_get('/nothing'), 404)

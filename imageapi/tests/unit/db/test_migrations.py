@@ -12,6 +12,7 @@ import fcntl
 import os
 
 from alembic import script
+from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import test_fixtures
 from oslo_db.sqlalchemy import test_migrations
 from oslotest import base as test_base
@@ -156,6 +157,17 @@ class _WalkVersions:
                 'SELECT DISTINCT upload_reserved FROM images')).fetchall()
         self.assertEqual(data, used)
         self.assertEqual([(0,)], reserved)
+
+    def _check_0003(self, engine, data):
+        members = sa.table('image_members', *[sa.column(c) for c in (
+            'image_id', 'member', 'status', 'can_share')])
+        row = {'image_id': 'a1', 'member': 'p2', 'status': 'pending',
+               'can_share': False}
+        with engine.begin() as connection:
+            connection.execute(members.insert(), [row])
+        with engine.begin() as connection:
+            self.assertRaises(db_exc.DBDuplicateEntry, connection.execute,
+                              members.insert(), [row])
 
 
 class TestMigrationsSQLite(_WalkVersions,
