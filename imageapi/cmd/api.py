@@ -5,6 +5,7 @@ With no config file this is the embedded default: SQLite and the filesystem stor
 a long upload holds a thread, never trips the worker heartbeat timeout.
 """
 
+import os
 import sys
 
 from gunicorn.app import base as gunicorn_base
@@ -12,8 +13,6 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from imageapi.common import config
-from imageapi.db import api as db_api
-from imageapi.db import migration
 
 LOG = logging.getLogger(__name__)
 
@@ -77,15 +76,38 @@ class Server(gunicorn_base.BaseApplication):
         return config.load_paste_app(self.conf)
 
 
+def _ensure_schema(conf):
+    """Create or check the schema (db.migration.ensure_schema) in a child.
+
+    The arbiter forks every worker: whatever it imports, each worker
+    carries as resident memory. Alembic and the migration machinery are
+    needed once, at start, so they live and die in a short-lived child.
+    """
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            from imageapi.db import api as db_api
+            from imageapi.db import migration
+            db_api.configure(conf)
+            migration.ensure_schema(conf)
+            code = 0
+        except Exception as exc:
+            LOG.error('Cannot start: %s', exc)
+            print('imageapi-api: %s' % exc, file=sys.stderr, flush=True)
+        finally:
+            os._exit(code)
+    _pid, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
 def main(argv=None):
     conf = config.new_conf()
     conf.register_cli_opts(cli_opts)
     config.parse_args(sys.argv[1:] if argv is None else argv, conf)
     logging.setup(conf, 'imageapi')
-    db_api.configure(conf)
-    migration.ensure_schema(conf)
-    # Workers are forked from here: no pooled connection may cross the fork.
-    db_api.get_engine().dispose()
+    if not _ensure_schema(conf):
+        return 1
     Server(conf).run()
     return 0
 
