@@ -5,6 +5,7 @@ reader or writer block and returns plain dicts, never ORM objects. Status change
 compare-and-swap UPDATEs checked against ALLOWED_TRANSITIONS.
 """
 
+import collections
 import functools
 import json
 import threading
@@ -140,25 +141,67 @@ def _format_time(value):
     return value.strftime('%Y-%m-%dT%H:%M:%SZ') if value else None
 
 
-def _to_dict(image):
-    """An Image row, with its properties, tags and locations, as a dict."""
-    result = {c: getattr(image, c) for c in (
-        'id', 'name', 'disk_format', 'container_format', 'size',
-        'virtual_size', 'status', 'visibility', 'checksum', 'os_hash_algo',
-        'os_hash_value', 'min_disk', 'min_ram', 'owner', 'protected',
-        'os_hidden', 'deleted', 'upload_claim')}
-    result['created_at'] = _format_time(image.created_at)
-    result['updated_at'] = _format_time(image.updated_at or image.created_at)
-    result['deleted_at'] = _format_time(image.deleted_at)
-    result['upload_expires_at'] = image.upload_expires_at
-    result['properties'] = {p.name: p.value for p in image.properties}
-    result['tags'] = sorted(t.value for t in image.tags)
+_SCALARS = ('id', 'name', 'disk_format', 'container_format', 'size',
+            'virtual_size', 'status', 'visibility', 'checksum', 'os_hash_algo',
+            'os_hash_value', 'min_disk', 'min_ram', 'owner', 'protected',
+            'os_hidden', 'deleted', 'upload_claim')
+_IMAGE_COLUMNS = tuple(models.Image.__table__.c)
+
+
+def _record(row, properties, tags, locations):
+    """An images row (ORM object or Core row) and its children as a dict."""
+    result = {c: getattr(row, c) for c in _SCALARS}
+    result['created_at'] = _format_time(row.created_at)
+    result['updated_at'] = _format_time(row.updated_at or row.created_at)
+    result['deleted_at'] = _format_time(row.deleted_at)
+    result['upload_expires_at'] = row.upload_expires_at
+    result['properties'] = properties
+    result['tags'] = sorted(tags)
     result['locations'] = [
-        {'url': loc.value, 'metadata': json.loads(loc.meta_data or '{}'),
-         'status': loc.status}
-        for loc in sorted(image.locations, key=lambda loc: loc.id)
-        if loc.status != DELETED]
+        {'url': value, 'metadata': json.loads(meta or '{}'), 'status': status}
+        for _id, value, meta, status in sorted(locations)
+        if status != DELETED]
     return result
+
+
+def _to_dict(image):
+    """An Image ORM object, with its loaded relationships, as a dict."""
+    return _record(image, {p.name: p.value for p in image.properties},
+                   [t.value for t in image.tags],
+                   [(loc.id, loc.value, loc.meta_data, loc.status)
+                    for loc in image.locations])
+
+
+def _to_dicts(session, rows):
+    """Core image rows as dicts: three batched queries, no ORM objects.
+
+    The read path (show, list) runs here; building ORM objects and their
+    relationships cost more than the queries themselves.
+    """
+    ids = [row.id for row in rows]
+    if not ids:
+        return []
+    props = collections.defaultdict(dict)
+    tags = collections.defaultdict(list)
+    locations = collections.defaultdict(list)
+    prop_t = models.ImageProperty.__table__
+    for image_id, name, value in session.execute(
+            sa.select(prop_t.c.image_id, prop_t.c.name, prop_t.c.value)
+            .where(prop_t.c.image_id.in_(ids))):
+        props[image_id][name] = value
+    tag_t = models.ImageTag.__table__
+    for image_id, value in session.execute(
+            sa.select(tag_t.c.image_id, tag_t.c.value)
+            .where(tag_t.c.image_id.in_(ids))):
+        tags[image_id].append(value)
+    loc_t = models.ImageLocation.__table__
+    for image_id, loc_id, value, meta, status in session.execute(
+            sa.select(loc_t.c.image_id, loc_t.c.id, loc_t.c.value,
+                      loc_t.c.meta_data, loc_t.c.status)
+            .where(loc_t.c.image_id.in_(ids))):
+        locations[image_id].append((loc_id, value, meta, status))
+    return [_record(row, props[row.id], tags[row.id], locations[row.id])
+            for row in rows]
 
 
 def _image_query(context, session):
@@ -185,7 +228,13 @@ def image_get(context, image_id):
 
     :raises ImageNotFound: missing, deleted, not visible, or not a UUID.
     """
-    return _to_dict(_get_row(context, image_id))
+    if not uuidutils.is_uuid_like(image_id):
+        raise exception.ImageNotFound(image_id=image_id)
+    row = _image_query(context, context.session).filter_by(
+        id=image_id).with_entities(*_IMAGE_COLUMNS).one_or_none()
+    if row is None:
+        raise exception.ImageNotFound(image_id=image_id)
+    return _to_dicts(context.session, [row])[0]
 
 
 @main_context_manager.reader
@@ -206,7 +255,8 @@ def image_get_all(context, filters=None, marker=None, limit=None,
             raise exception.MarkerNotFound(marker=marker)
     query = image_query.paginate(query, marker_row, limit,
                                  list(sort_keys), list(sort_dirs))
-    return [_to_dict(row) for row in query.all()]
+    rows = query.with_entities(*_IMAGE_COLUMNS).all()
+    return _to_dicts(context.session, rows)
 
 
 def _set_properties(image, properties):
