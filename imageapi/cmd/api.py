@@ -5,6 +5,8 @@ With no config file this is the embedded default: SQLite and the filesystem stor
 a long upload holds a thread, never trips the worker heartbeat timeout.
 """
 
+import ctypes
+import ctypes.util
 import os
 import sys
 
@@ -15,6 +17,10 @@ from oslo_log import log as logging
 from imageapi.common import config
 
 LOG = logging.getLogger(__name__)
+
+# mallopt(3) parameters of glibc.
+_M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
 
 cli_opts = [
     cfg.StrOpt('bind', metavar='HOST:PORT',
@@ -101,7 +107,25 @@ def _ensure_schema(conf):
     return os.waitstatus_to_exitcode(status) == 0
 
 
+def _tune_malloc():
+    """Keep image chunks out of glibc's heap, so RSS stays flat.
+
+    glibc raises its mmap threshold to the size of every mmapped block
+    that is freed, so after the first 1 MiB chunk the following ones come
+    from the heap arenas (one per thread) and fragment them: a worker's RSS
+    then grows with the uploads it served. A fixed threshold keeps large
+    chunks mmapped and returned at once; workers inherit it on fork.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+        libc.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
+        libc.mallopt(_M_ARENA_MAX, 4)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to tune
+
+
 def main(argv=None):
+    _tune_malloc()
     conf = config.new_conf()
     conf.register_cli_opts(cli_opts)
     config.parse_args(sys.argv[1:] if argv is None else argv, conf)
