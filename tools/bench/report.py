@@ -1,0 +1,282 @@
+"""Ratios, the issue's targets as checks, and the short human table.
+
+Every ratio divides two figures of the same run: an upload by the in-process limit, a
+download by the sendfile baseline, imageapi by Glance. Where Glance was not measured the
+Glance figures quoted in the issue (measured earlier on this kind of machine) stand in,
+and the check says so.
+"""
+
+# Glance 33 on this machine, as quoted in issue #4: 1 GiB upload MB/s and
+# single-connection req/s.
+GLANCE_REFERENCE = {'upload_mbps': 80.0, 'show': 64.0, 'list': 21.0,
+                    'create': 16.0}
+UPLOAD_VS_LIMIT = 0.9
+UPLOAD_VS_GLANCE = 2.5
+DOWNLOAD_VS_SENDFILE = 0.9
+# MB = 10**6 bytes here as in MB/s: 100 MB is 95.4 MiB.
+RSS_PER_WORKER_MB = 100
+METADATA_VS_GLANCE = 10.0
+P99_MS = 20.0
+LIST_GROWTH = 1.5
+_LIST_SCENARIOS = ('list', 'list_filter', 'list_paging')
+
+
+def _ratio(a, b):
+    return round(a / b, 3) if a and b else None
+
+
+def _mean(values):
+    values = [v for v in values or () if v]
+    return sum(values) / len(values) if values else None
+
+
+def _upload_ratios(run, lim, glance_run):
+    run['vs_limit_parallel'] = _ratio(run['mbps'], lim.get('parallel'))
+    run['vs_limit_serial'] = _ratio(run['mbps'], lim.get('serial'))
+    run['vs_limit_parallel_adjacent'] = _ratio(
+        run['mbps'], _mean(run.get('limit_parallel_bracket')))
+    run['vs_curl_upload_sink'] = _ratio(run['mbps'],
+                                        lim.get('curl_upload_sink'))
+    if glance_run:
+        run['vs_glance'] = _ratio(run['mbps'], glance_run['mbps'])
+        # Each divided by its own adjacent limit first: the two servers
+        # ran minutes apart on a shared disk.
+        run['vs_glance_normalized'] = _ratio(
+            run['vs_limit_parallel_adjacent'],
+            _ratio(glance_run['mbps'],
+                   _mean(glance_run.get('limit_parallel_bracket'))))
+
+
+def add_ratios(result):
+    """Write the ratios into each transfer entry, and imageapi/Glance."""
+    limits = result.get('limit', {})
+    glance = result.get('glance') or {}
+    targets = list(result.get('backends', {}).values())
+    if glance.get('transfer'):
+        targets.append(glance)
+    for backend in targets:
+        for label, entry in backend.get('transfer', {}).items():
+            lim = limits.get(label, {})
+            for mode in ('upload_content_length', 'upload_chunked'):
+                if entry.get(mode):
+                    gl = None if backend is glance else glance.get(
+                        'transfer', {}).get(label, {}).get(mode)
+                    _upload_ratios(entry[mode], lim, gl)
+            down = entry.get('download')
+            if down:
+                down['vs_sendfile_curl'] = _ratio(down['mbps'],
+                                                  lim.get('sendfile_curl'))
+                down['vs_sendfile_curl_adjacent'] = _ratio(
+                    down['mbps'], _mean(down.get('sendfile_curl_bracket')))
+        if backend is not glance:
+            backend['vs_glance'] = _metadata_vs_glance(backend, glance)
+
+
+def _metadata_vs_glance(backend, glance):
+    """req/s ratios, and Glance's server CPU per request over imageapi's."""
+    ratios = {}
+    for level, scenarios in backend.get('metadata', {}).items():
+        gl_level = glance.get('metadata', {}).get(level, {})
+        for name, by_conn in scenarios.items():
+            for conn, figures in by_conn.items():
+                gl = gl_level.get(name, {}).get(conn)
+                if gl:
+                    ratios.setdefault(level, {}).setdefault(name, {})[conn] = {
+                        'rps': _ratio(figures['rps'], gl['rps']),
+                        'cpu': _ratio(gl['server_cpu_ms_per_req'],
+                                      figures['server_cpu_ms_per_req'])}
+    return ratios
+
+
+def _check(checks, target, where, value, threshold, ok, note=None):
+    entry = {'target': target, 'where': where, 'value': value,
+             'threshold': threshold, 'ok': ok}
+    if note:
+        entry['note'] = note
+    checks.append(entry)
+
+
+def _transfer_checks(checks, name, backend, glance):
+    for label, entry in backend.get('transfer', {}).items():
+        for mode in ('upload_content_length', 'upload_chunked'):
+            run = entry.get(mode)
+            if not run:
+                continue
+            value = run.get('vs_limit_parallel_adjacent') or \
+                run.get('vs_limit_parallel')
+            _check(checks, 'upload >= 90% of parallel-hash limit',
+                   '%s %s %s' % (name, label, mode), value, UPLOAD_VS_LIMIT,
+                   bool(run['ok'] and value and value >= UPLOAD_VS_LIMIT))
+        run = entry.get('upload_content_length')
+        if run and ('vs_glance' in run or label == '1G'):
+            if 'vs_glance' in run:
+                value, note = run['vs_glance'], (
+                    'normalized by each one\'s adjacent limit: %s'
+                    % run.get('vs_glance_normalized'))
+            else:
+                value = _ratio(run['mbps'], GLANCE_REFERENCE['upload_mbps'])
+                note = 'vs the issue\'s Glance figure (80 MB/s), not measured'
+            _check(checks, 'upload >= 2.5x Glance', '%s %s' % (name, label),
+                   value, UPLOAD_VS_GLANCE,
+                   bool(value and value >= UPLOAD_VS_GLANCE), note)
+        down = entry.get('download')
+        if down:
+            value = down.get('vs_sendfile_curl_adjacent') or \
+                down.get('vs_sendfile_curl')
+            _check(checks, 'download >= 90% of sendfile/curl',
+                   '%s %s' % (name, label), value, DOWNLOAD_VS_SENDFILE,
+                   bool(down['ok'] and value and value >= DOWNLOAD_VS_SENDFILE))
+        rss = entry.get('rss')
+        if rss and rss['max_worker_peak_mib'] is not None:
+            value = round(rss['max_worker_peak_mib'] * 1.048576, 1)
+            _check(checks, 'peak RSS per worker < 100 MB during upload',
+                   '%s %s' % (name, label), value, RSS_PER_WORKER_MB,
+                   value < RSS_PER_WORKER_MB,
+                   'MB = 10**6 bytes; the rss entry is in MiB')
+    conc = backend.get('concurrent')
+    if conc:
+        _check(checks, '4 concurrent uploads: zero errors', name,
+               conc['errors'], 0, conc['errors'] == 0)
+
+
+def _metadata_checks(checks, name, backend, glance):
+    metadata = backend.get('metadata', {})
+    for level, scenarios in metadata.items():
+        gl_level = glance.get('metadata', {}).get(level, {})
+        for scenario in ('show', 'list', 'create'):
+            mine = scenarios.get(scenario, {}).get('1')
+            if not mine:
+                continue
+            gl = gl_level.get(scenario, {}).get('1')
+            if gl:
+                value = _ratio(mine['rps'], gl['rps'])
+                note = 'server CPU per request, Glance/imageapi: %s' % _ratio(
+                    gl['server_cpu_ms_per_req'], mine['server_cpu_ms_per_req'])
+            else:
+                value = _ratio(mine['rps'], GLANCE_REFERENCE[scenario])
+                note = 'vs the issue\'s Glance figure, not measured'
+            _check(checks, '>= 10x Glance req/s (1 connection)',
+                   '%s %s images %s' % (name, level, scenario), value,
+                   METADATA_VS_GLANCE,
+                   bool(value and value >= METADATA_VS_GLANCE), note)
+        for scenario, by_conn in scenarios.items():
+            mine = by_conn.get('1') if isinstance(by_conn, dict) else None
+            if mine:
+                _check(checks, 'p99 < 20 ms at 1 connection',
+                       '%s %s images %s' % (name, level, scenario),
+                       mine['p99_ms'], P99_MS,
+                       bool(mine['p99_ms'] and mine['p99_ms'] < P99_MS
+                            and not mine['errors']))
+    levels = sorted(metadata, key=int)
+    if len(levels) >= 2:
+        low, high = metadata[levels[0]], metadata[levels[-1]]
+        for scenario in _LIST_SCENARIOS:
+            a = low.get(scenario, {}).get('1')
+            b = high.get(scenario, {}).get('1')
+            if a and b:
+                value = _ratio(b['p50_ms'], a['p50_ms'])
+                _check(checks, 'list p50 at %s within 1.5x of %s images'
+                       % (levels[-1], levels[0]),
+                       '%s %s' % (name, scenario), value, LIST_GROWTH,
+                       bool(value and value <= LIST_GROWTH))
+
+
+def evaluate(result):
+    """Ratios into ``result`` and the list of target checks."""
+    add_ratios(result)
+    glance = result.get('glance') or {}
+    checks = []
+    for name, backend in result.get('backends', {}).items():
+        _transfer_checks(checks, name, backend, glance)
+        _metadata_checks(checks, name, backend, glance)
+    result['targets'] = checks
+    result['targets_met'] = sum(1 for c in checks if c['ok'])
+    result['targets_total'] = len(checks)
+    return checks
+
+
+def _fmt(value, width=8):
+    if value is None:
+        return '-'.rjust(width)
+    if isinstance(value, float):
+        return ('%.2f' % value if value < 10 else '%.1f' % value).rjust(width)
+    return str(value).rjust(width)
+
+
+def table(result):
+    """A short plain-text summary of ``result`` (after evaluate)."""
+    lines = []
+    for label, lim in result.get('limit', {}).items():
+        lines.append(
+            'limit %-5s MB/s: parallel %s serial %s copy %s '
+            'serial@store-chunk %s | sendfile-curl %s curl-sink %s'
+            % (label, lim.get('parallel'), lim.get('serial'),
+               lim.get('plain_copy'), lim.get('serial_store_chunk'),
+               lim.get('sendfile_curl'), lim.get('curl_upload_sink')))
+    servers = dict(result.get('backends', {}))
+    if result.get('glance', {}).get('transfer'):
+        servers['glance'] = result['glance']
+    lines += _transfer_table(servers)
+    lines += _metadata_table(servers)
+    lines.append('targets met: %d/%d' % (result.get('targets_met', 0),
+                                         result.get('targets_total', 0)))
+    for check in result.get('targets', []):
+        lines.append('  [%s] %s: %s (%s %s)%s' % (
+            'x' if check['ok'] else ' ', check['where'], check['target'],
+            check['value'], 'vs ' + str(check['threshold']),
+            ' *' if check.get('note') else ''))
+    return '\n'.join(lines)
+
+
+def _transfer_table(servers):
+    lines = ['%-34s %8s %8s %8s %8s %8s %8s' % (
+        'transfer', 'MB/s', 'xbase', 'xserial', 'xglance', 'xgl-norm',
+        'cpu s/GB')]
+    for name, backend in servers.items():
+        for label, entry in backend.get('transfer', {}).items():
+            for mode in ('upload_content_length', 'upload_chunked',
+                         'download'):
+                run = entry.get(mode)
+                if not run:
+                    continue
+                xbase = run.get('vs_limit_parallel_adjacent') or \
+                    run.get('vs_sendfile_curl_adjacent')
+                lines.append('%-34s %s %s %s %s %s %s' % (
+                    '%s %s %s' % (name, label, mode.replace('upload_', 'up ')),
+                    _fmt(run['mbps']), _fmt(xbase),
+                    _fmt(run.get('vs_limit_serial')),
+                    _fmt(run.get('vs_glance')),
+                    _fmt(run.get('vs_glance_normalized')),
+                    _fmt(run.get('server_cpu_s_per_gb'))))
+            if entry.get('rss'):
+                lines.append('%-34s peak worker RSS %s MiB' % (
+                    '%s %s' % (name, label),
+                    entry['rss']['max_worker_peak_mib']))
+        if backend.get('concurrent'):
+            conc = backend['concurrent']
+            lines.append('%-34s %s MB/s aggregate, %d errors' % (
+                '%s 4x concurrent' % name, conc['aggregate_mbps'],
+                conc['errors']))
+    return lines
+
+
+def _metadata_table(servers):
+    """One row per scenario: the fewest and the most connections side by side."""
+    lines = ['%-30s %8s %7s %7s %8s %7s %7s %7s %7s' % (
+        'metadata (c=low/high)', 'req/s', 'p50', 'p99', 'req/s', 'p99',
+        'cpu ms', 'xglance', 'xgl-cpu')]
+    for name, backend in servers.items():
+        for level, scenarios in backend.get('metadata', {}).items():
+            for scenario, by_conn in scenarios.items():
+                conns = sorted(by_conn, key=int)
+                low, high = by_conn[conns[0]], by_conn[conns[-1]]
+                ratio = backend.get('vs_glance', {}).get(level, {}).get(
+                    scenario, {}).get(conns[0], {})
+                lines.append('%-30s %s %s %s %s %s %s %s %s' % (
+                    '%s %s %s' % (name, level, scenario),
+                    _fmt(low['rps']), _fmt(low['p50_ms'], 7),
+                    _fmt(low['p99_ms'], 7), _fmt(high['rps']),
+                    _fmt(high['p99_ms'], 7),
+                    _fmt(low['server_cpu_ms_per_req'], 7),
+                    _fmt(ratio.get('rps'), 7), _fmt(ratio.get('cpu'), 7)))
+    return lines
