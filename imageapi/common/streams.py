@@ -21,21 +21,30 @@ class ClientReader:
 
     Servers raise OSError subclasses (gunicorn's NoMoreData, bad chunk
     framing) when a client goes away mid-body; that is the client's doing,
-    not a server fault.
+    not a server fault. With ``length`` (the Content-Length), reads never
+    go past it, as WSGI asks of applications that read ``wsgi.input``
+    directly.
     """
 
-    def __init__(self, fileobj):
+    def __init__(self, fileobj, length=None):
         self._fileobj = fileobj
+        self._remaining = length
         self.bytes_read = 0
 
     def read(self, n):
+        if self._remaining is not None:
+            n = min(n, self._remaining)
+            if n <= 0:
+                return b''
         try:
             data = self._fileobj.read(n)
-            self.bytes_read += len(data)
-            return data
         except OSError as exc:
             raise exception.ClientDisconnected(reason=str(exc) or
                                                type(exc).__name__)
+        self.bytes_read += len(data)
+        if self._remaining is not None:
+            self._remaining -= len(data)
+        return data
 
 
 class LimitingReader:

@@ -133,6 +133,20 @@ def _drain(req, exc):
         return  # the client is gone; nothing to be polite to
 
 
+def _client_body(req):
+    """The request body as a ClientReader, read from the server directly.
+
+    webob's ``body_file`` wraps a body of known length in LimitedLengthFile
+    and a BufferedReader, which copy every byte again while holding the
+    GIL; ClientReader bounds the reads by Content-Length itself. A chunked
+    body (no length) is read until the server's input ends.
+    """
+    length = req.content_length
+    if length is None and not req.is_body_readable:
+        return streams.ClientReader(req.body_file)  # no body at all
+    return streams.ClientReader(req.body_file_raw, length)
+
+
 class ImageDataController:
 
     def __init__(self, conf, driver, leases, enforcer, limits):
@@ -188,7 +202,7 @@ class ImageDataController:
         cap = self.conf.image_size_cap
         # The driver itself stops a body longer than ``size`` (a size
         # mismatch); this reader enforces the cap on bodies of any length.
-        body = req.environ[_BODY_KEY] = streams.ClientReader(req.body_file)
+        body = req.environ[_BODY_KEY] = _client_body(req)
         reader = streams.LimitingReader(
             body, cap,
             lambda: exception.ImageSizeLimitExceeded(limit=cap))

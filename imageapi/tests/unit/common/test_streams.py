@@ -202,3 +202,24 @@ class ThreadedHashingTestCase(base.TestCase):
                     pass
         self.assertRaises(OSError, consume)
         self.assertEqual(before, len(self._threads()))
+
+
+class ClientReaderTestCase(base.TestCase):
+
+    def test_read_with_length_never_passes_it(self):
+        reader = TrickleReader(b'x' * 100, 1000)
+        body = streams.ClientReader(reader, length=30)
+        self.assertEqual(b'x' * 30, body.read(64))
+        self.assertEqual(b'', body.read(64))
+        self.assertEqual([30], reader.requested)
+        self.assertEqual(30, body.bytes_read)
+
+    def test_read_without_length_reads_to_end(self):
+        body = streams.ClientReader(io.BytesIO(b'y' * 100))
+        self.assertEqual(b'y' * 64, body.read(64))
+        self.assertEqual(b'y' * 36, body.read(64))
+        self.assertEqual(b'', body.read(64))
+
+    def test_read_socket_error_is_client_disconnected(self):
+        body = streams.ClientReader(FailingReader(None, OSError('reset')))
+        self.assertRaises(exception.ClientDisconnected, body.read, 10)
