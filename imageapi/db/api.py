@@ -74,8 +74,16 @@ def _sqlite_connect(dbapi_conn, record):
     dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     cursor.execute('PRAGMA busy_timeout = 30000')
-    cursor.execute('PRAGMA journal_mode = WAL')
-    cursor.close()
+    try:
+        # Stored in the file: once set, this is only a read.
+        if cursor.execute('PRAGMA journal_mode').fetchone()[0] != 'wal':
+            cursor.execute('PRAGMA journal_mode = WAL')
+    except dbapi_conn.OperationalError:
+        # Switching needs the file to itself, and another process (say, a
+        # worker creating the schema) holds it: a later connection will.
+        pass
+    finally:
+        cursor.close()
 
 
 # Set while a writer function runs in this thread; see _sqlite_begin.
