@@ -124,6 +124,17 @@ class ImageDataTestCase(base.TestCase):
         self.assertEqual([], [name for name in self.temp_files()
                               if name.startswith(image_id)])
 
+    def _start_paused_upload(self, image_id, data):
+        body = _Body(data, pause_at=len(data) // 2)
+        result = {}
+
+        def run():
+            result['resp'] = self.upload(image_id, body)
+        thread = threading.Thread(target=run)
+        thread.start()
+        self.assertTrue(body.paused.wait(10))
+        return body, thread, result
+
 
 class TestUpload(ImageDataTestCase):
 
@@ -348,17 +359,6 @@ class TestUpload(ImageDataTestCase):
         self.assertIn('disconnected', resp.json['message'])
         self.assertQueuedAndEmpty(image_id)
 
-    def _start_paused_upload(self, image_id, data):
-        body = _Body(data, pause_at=len(data) // 2)
-        result = {}
-
-        def run():
-            result['resp'] = self.upload(image_id, body)
-        thread = threading.Thread(target=run)
-        thread.start()
-        self.assertTrue(body.paused.wait(10))
-        return body, thread, result
-
     def test_upload_concurrent_second_upload_409(self):
         image_id = self.create()
         data = os.urandom(40000)
@@ -480,7 +480,8 @@ class TestQuota(ImageDataTestCase):
 
     def test_concurrent_uploads_never_pass_quota(self):
         first = self.create()
-        body, thread, result = self._paused(first, 60000)
+        body, thread, result = self._start_paused_upload(
+            first, b'x' * 60000)
         second = self.create()
         resp = self.upload(second, b'y' * 60000, chunked=True)
         self.assertEqual(413, resp.status_int)
@@ -489,17 +490,6 @@ class TestQuota(ImageDataTestCase):
         self.assertEqual(204, result['resp'].status_int)
         self.assertEqual(60000, self.used())
         self.assertQueuedAndEmpty(second)
-
-    def _paused(self, image_id, size):
-        body = _Body(b'x' * size, pause_at=size // 2)
-        result = {}
-
-        def run():
-            result['resp'] = self.upload(image_id, body)
-        thread = threading.Thread(target=run)
-        thread.start()
-        self.assertTrue(body.paused.wait(10))
-        return body, thread, result
 
 
 class TestReaper(ImageDataTestCase):
@@ -547,14 +537,7 @@ class TestReaper(ImageDataTestCase):
     def test_reaped_upload_cannot_activate_later(self):
         image_id = self.create()
         data = os.urandom(40000)
-        body = _Body(data, pause_at=20000)
-        result = {}
-
-        def run():
-            result['resp'] = self.upload(image_id, body)
-        thread = threading.Thread(target=run)
-        thread.start()
-        self.assertTrue(body.paused.wait(10))
+        body, thread, result = self._start_paused_upload(image_id, data)
         db_api.upload_release(self.ctx, image_id,
                               self.image(image_id)['upload_claim'])
         body.resume.set()
