@@ -121,15 +121,17 @@ def _drain(req, exc):
             or exc.code >= 500
             or isinstance(exc, exception.ClientDisconnected)):
         return
+    # Through the same ClientReader: it knows how much of Content-Length is
+    # left, where a fresh req.body_file would expect all of it again.
     deadline = time.monotonic() + _DRAIN_SECONDS
     drained = 0
     try:
         while drained < _DRAIN_BYTES and time.monotonic() < deadline:
-            chunk = req.body_file.read(1024 * 1024)
+            chunk = body.read(1024 * 1024)
             if not chunk:
                 return
             drained += len(chunk)
-    except OSError:
+    except exception.ClientDisconnected:
         return  # the client is gone; nothing to be polite to
 
 

@@ -632,6 +632,14 @@ class TestFormatInspection(ImageDataTestCase):
         self.assertIn('does not match stream data raw', resp.json['message'])
         self.assertQueuedAndEmpty(image_id)
 
+    def test_upload_rejected_with_content_length_drains_the_rest(self):
+        image_id = self.create(disk_format='qcow2')
+        body = _Body(b'\0' * 600000)
+        resp = self.upload(image_id, body)
+        self.assertEqual(415, resp.status_int)
+        self.assertEqual(600000, body.pos)
+        self.assertQueuedAndEmpty(image_id)
+
     def test_upload_after_format_rejection_retry_works(self):
         image_id = self.create(disk_format='qcow2')
         self.upload(image_id, b'\0' * 300000)
