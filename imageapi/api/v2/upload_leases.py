@@ -86,6 +86,9 @@ class LeaseKeeper:
     def _run(self):
         renew_every = self.conf.upload.lease_seconds / 3.0
         reap_every = self.conf.upload.reap_interval
+        # A claim starts with a whole lease: the first renewal is due a
+        # third of it later, not when the thread starts.
+        next_renew = renew_every
         next_reap = 0.0 if reap_every else None
         clock = timeutils.StopWatch()
         clock.start()
@@ -96,21 +99,26 @@ class LeaseKeeper:
                     # Nothing to do until the next hold() starts a thread.
                     self._thread = None
                     return
-            self._tick(claims, clock, next_reap)
-            if next_reap is not None and clock.elapsed() >= next_reap:
-                next_reap = clock.elapsed() + reap_every
-            wait = renew_every
+            now = clock.elapsed()
+            renew = now >= next_renew
+            reap = next_reap is not None and now >= next_reap
+            self._tick(claims if renew else (), reap)
+            if renew:
+                next_renew = now + renew_every
+            if reap:
+                next_reap = now + reap_every
+            wait = next_renew - clock.elapsed()
             if next_reap is not None:
-                wait = min(wait, max(0.0, next_reap - clock.elapsed()))
-            self._wake.wait(wait)
+                wait = min(wait, next_reap - clock.elapsed())
+            self._wake.wait(max(0.0, wait))
             self._wake.clear()
 
-    def _tick(self, claims, clock, next_reap):
+    def _tick(self, claims, reap):
         ctx = imageapi_context.get_admin_context()
         try:
             if claims:
                 db_api.upload_renew(ctx, claims, lease_end(self.conf))
-            if next_reap is not None and clock.elapsed() >= next_reap:
+            if reap:
                 reap_expired(self.driver)
         except Exception:
             # A database outage must not kill the thread; the next tick

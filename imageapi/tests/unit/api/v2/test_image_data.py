@@ -521,6 +521,8 @@ class TestReaper(ImageDataTestCase):
         self.assertEqual('saving', self.image(image_id)['status'])
 
     def test_lease_keeper_renews_held_claims(self):
+        # The first renewal is due a third of the lease after the start.
+        self.flags(lease_seconds=5, group='upload')
         image_id = self._claimed()
         keeper = upload_leases.LeaseKeeper(self.conf,
                                            store.get_driver(self.conf))
