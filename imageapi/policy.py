@@ -7,16 +7,48 @@ api/router.py builds one ``Enforcer`` per app from the app's ConfigOpts; control
 """
 
 import collections.abc
+import functools
+import inspect
+import time
 
 from oslo_config import cfg
+from oslo_policy import _checks
 from oslo_policy import policy
 
 from imageapi.common import exception
 from imageapi import policies
 
 
+class _SignatureCache:
+    """``inspect`` as oslo.policy's check evaluation uses it, memoized.
+
+    oslo_policy._checks._check calls inspect.getfullargspec on the check's
+    ``__call__`` every time it evaluates one, to learn whether it takes
+    ``current_rule``: four of them cost a tenth of a show request. A
+    function's signature does not change while the process runs, so it
+    is looked up once per function (checks themselves are unhashable).
+    """
+
+    def __getattr__(self, name):
+        return getattr(inspect, name)
+
+    @staticmethod
+    def getfullargspec(func):
+        return _argspec(getattr(func, '__func__', func))
+
+
+_argspec = functools.lru_cache(maxsize=512)(inspect.getfullargspec)
+if getattr(_checks, 'inspect', None) is inspect:
+    _checks.inspect = _SignatureCache()
+
+
 class Enforcer(policy.Enforcer):
     """oslo.policy's Enforcer with imageapi's rules and exceptions."""
+
+    # oslo.policy looks for the policy file and its directories on every
+    # check (several stat calls; a tenth of a show request). Changes are
+    # still picked up, within this many seconds.
+    reload_check_seconds = 1.0
 
     def __init__(self, conf):
         super().__init__(conf, use_conf=True, overwrite=False)
@@ -24,6 +56,13 @@ class Enforcer(policy.Enforcer):
         # Glance, warning once per rule would only flood the log.
         self.suppress_default_change_warnings = True
         self.register_defaults(policies.list_rules())
+        self._next_reload_check = 0.0
+
+    def load_rules(self, force_reload=False):
+        now = time.monotonic()
+        if force_reload or not self.rules or now >= self._next_reload_check:
+            super().load_rules(force_reload)
+            self._next_reload_check = now + self.reload_check_seconds
 
     def check(self, context, action, target):
         """True when ``context`` may do ``action`` on ``target``."""

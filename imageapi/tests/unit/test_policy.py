@@ -190,6 +190,44 @@ class EnforcerTest(base.TestCase):
                                        'modify_image',
                                        policy.ImageTarget(_image())))
 
+    def _write_policy(self, path, rule):
+        with open(path, 'w') as policy_file:
+            policy_file.write('"modify_image": "%s"\n' % rule)
+        # The second write gets a later mtime, whatever the clock grain.
+        stamp = 2000000000 if rule == 'role:reader' else 1000000000
+        os.utime(path, (stamp, stamp))
+
+    def test_policy_file_change_is_seen_after_the_check_interval(self):
+        path = os.path.join(self.state_path, 'policy.yaml')
+        self._write_policy(path, 'role:admin')
+        self.flags(policy_file=path, group='oslo_policy')
+        enforcer = policy.Enforcer(self.conf)
+        reader = _ctx(project=OTHER, roles=['reader'])
+        target = policy.ImageTarget(_image())
+        self.assertFalse(enforcer.check(reader, 'modify_image', target))
+
+        self._write_policy(path, 'role:reader')
+        # Within the interval the file is not looked at again...
+        enforcer.reload_check_seconds = 3600
+        self.assertFalse(enforcer.check(reader, 'modify_image', target))
+        # ...once it has passed, the change applies.
+        enforcer._next_reload_check = 0.0
+        self.assertTrue(enforcer.check(reader, 'modify_image', target))
+
+    def test_signature_lookups_of_checks_are_memoized(self):
+        import inspect
+
+        from oslo_policy import _checks
+
+        check = _checks.RoleCheck('role', 'reader')
+        self.assertIsInstance(_checks.inspect, policy._SignatureCache)
+        self.assertEqual(inspect.getfullargspec(check.__call__),
+                         _checks.inspect.getfullargspec(check.__call__))
+        before = policy._argspec.cache_info().hits
+        _checks.inspect.getfullargspec(
+            _checks.RoleCheck('role', 'member').__call__)
+        self.assertEqual(before + 1, policy._argspec.cache_info().hits)
+
 
 class GeneratorEnforcerTest(base.TestCase):
 
