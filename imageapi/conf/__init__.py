@@ -14,12 +14,16 @@ from imageapi.conf import wsgi
 _MODULES = (default, image_format, paste, store, upload, wsgi)
 
 DEFAULT_CONNECTION = 'sqlite:///$state_path/imageapi.sqlite'
+# Connections kept per process: [wsgi] threads (8) and the upload lease
+# thread, so no request waits for or opens a connection (oslo.db says 5).
+DEFAULT_MAX_POOL_SIZE = 10
 
 
 def register_opts(conf):
     """Register every imageapi option, and oslo.db's, oslo.policy's and oslo.limit's."""
     for module in _MODULES:
         module.register_opts(conf)
-    db_options.set_defaults(conf, connection=DEFAULT_CONNECTION)
+    db_options.set_defaults(conf, connection=DEFAULT_CONNECTION,
+                            max_pool_size=DEFAULT_MAX_POOL_SIZE)
     policy_options.set_defaults(conf)
     limit_options.register_opts(conf)

@@ -25,6 +25,9 @@ def set_defaults(conf=None):
     """
     if conf is None:
         cfg.set_defaults(db_options.database_opts,
-                         connection=imageapi_conf.DEFAULT_CONNECTION)
+                         connection=imageapi_conf.DEFAULT_CONNECTION,
+                         max_pool_size=imageapi_conf.DEFAULT_MAX_POOL_SIZE)
         return
-    db_options.set_defaults(conf, connection=imageapi_conf.DEFAULT_CONNECTION)
+    db_options.set_defaults(
+        conf, connection=imageapi_conf.DEFAULT_CONNECTION,
+        max_pool_size=imageapi_conf.DEFAULT_MAX_POOL_SIZE)

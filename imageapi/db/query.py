@@ -1,6 +1,7 @@
 """Query building for image lists: visibility rules, filters and marker paging.
 
-Only db/api.py calls this; it receives SQLAlchemy ORM queries on models.Image.
+Only db/api.py calls this; it passes SQLAlchemy ORM queries or Core selects on
+models.Image (both have ``filter``, ``order_by`` and ``limit``).
 """
 
 import sqlalchemy as sa
@@ -22,33 +23,36 @@ EXACT_FILTERS = ('id', 'name', 'status', 'owner', 'disk_format',
                  'min_disk')
 
 
-def _membership(context, status=None):
-    """The image is shared and has the caller's project as a member.
+def _membership(project_id, status=None):
+    """The image is shared and has ``project_id`` as a member.
 
     :param status: the member status it must have; None for any.
     """
     member = models.ImageMember
     where = [member.image_id == models.Image.id,
-             member.member == context.project_id]
+             member.member == project_id]
     if status is not None:
         where.append(member.status == status)
     return sa.and_(models.Image.visibility == 'shared',
                    sa.exists().where(*where))
 
 
-def _can_read(context):
+def can_read(project_id):
     """Images a non-admin may read: own, unowned, public, community, shared.
 
     Shared means shared with the caller's project, whatever the member
     status: a pending member can see the image it is asked to accept
     (glance/db/utils.py ``is_image_visible``).
+
+    :param project_id: the caller's project, None, or a bind parameter
+        (db/api.py builds the show query once); a NULL project matches
+        no owner and no member, as leaving those branches out would.
     """
     image = models.Image
     readable = [image.owner.is_(None),
                 image.visibility.in_(('public', 'community'))]
-    if context.project_id is not None:
-        readable += [image.owner == context.project_id,
-                     _membership(context)]
+    if project_id is not None:
+        readable += [image.owner == project_id, _membership(project_id)]
     return sa.or_(*readable)
 
 
@@ -56,7 +60,7 @@ def visible(context, query):
     """Restrict ``query`` to images the caller may see at all."""
     if context.is_admin:
         return query
-    return query.filter(_can_read(context))
+    return query.filter(can_read(context.project_id))
 
 
 def _listable(context, member_status):
@@ -64,7 +68,7 @@ def _listable(context, member_status):
 
     Shared images of other projects are listed when the caller's project
     is a member with ``member_status`` ('all' for any). Ownerless images
-    can be read by anyone (see _can_read) but, as in Glance, they are
+    can be read by anyone (see can_read) but, as in Glance, they are
     listed only when public or community: Glance's list query has no
     "owner IS NULL" branch (glance/db/sqlalchemy/api.py
     ``_select_images_query``).
@@ -77,7 +81,7 @@ def _listable(context, member_status):
         return listed
     status = None if member_status == 'all' else member_status
     return sa.or_(listed, image.owner == context.project_id,
-                  _membership(context, status))
+                  _membership(context.project_id, status))
 
 
 def _default_listing(context, query):
