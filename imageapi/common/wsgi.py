@@ -6,7 +6,6 @@ The only module of imageapi.common that imports webob.
 import json
 
 import webob
-import webob.dec
 
 from imageapi.common import exception
 
@@ -60,7 +59,12 @@ def empty_response(status=204, headers=None):
 
 
 class Middleware:
-    """Base for paste filters: ``process_request`` may short-circuit."""
+    """Base for paste filters: ``process_request`` may short-circuit.
+
+    A plain WSGI callable: when ``process_request`` returns None the
+    request goes on to the next app untouched, without the Response
+    objects webob.dec.wsgify would build on the way.
+    """
 
     def __init__(self, app, conf=None):
         self.application = app
@@ -75,13 +79,8 @@ class Middleware:
     def process_request(self, req):
         return None
 
-    def process_response(self, response):
-        return response
-
-    @webob.dec.wsgify(RequestClass=Request)
-    def __call__(self, req):
-        response = self.process_request(req)
+    def __call__(self, environ, start_response):
+        response = self.process_request(Request(environ))
         if response is not None:
-            return response
-        response = req.get_response(self.application)
-        return self.process_response(response)
+            return response(environ, start_response)
+        return self.application(environ, start_response)

@@ -9,7 +9,6 @@ import json
 
 from oslo_log import log as logging
 import webob
-import webob.dec
 import webob.util
 
 from imageapi.common import exception
@@ -41,21 +40,25 @@ def fault_response(code, message, request_id=None, headers=None):
 class FaultMiddleware(wsgi.Middleware):
     """Catch what the app below raises and render it as a fault."""
 
-    @webob.dec.wsgify(RequestClass=wsgi.Request)
-    def __call__(self, req):
+    def __call__(self, environ, start_response):
+        # The app below raises before it calls start_response (the router
+        # is a wsgify app), so the fault can still start the response.
         try:
-            return req.get_response(self.application)
+            return self.application(environ, start_response)
         except exception.ImageAPIException as exc:
             if exc.code >= 500:
-                LOG.error('%s %s failed: %s', req.method, req.path, exc.msg)
-            return fault_response(exc.code, exc.msg,
-                                  req.environ.get('openstack.request_id'),
-                                  exc.headers)
+                LOG.error('%s %s failed: %s', environ['REQUEST_METHOD'],
+                          wsgi.Request(environ).path, exc.msg)
+            response = fault_response(
+                exc.code, exc.msg, environ.get('openstack.request_id'),
+                exc.headers)
         except Exception:
-            LOG.exception('Unexpected error serving %s %s', req.method,
-                          req.path)
-            return fault_response(500, _GENERIC_500,
-                                  req.environ.get('openstack.request_id'))
+            LOG.exception('Unexpected error serving %s %s',
+                          environ['REQUEST_METHOD'],
+                          wsgi.Request(environ).path)
+            response = fault_response(500, _GENERIC_500,
+                                      environ.get('openstack.request_id'))
+        return response(environ, start_response)
 
 
 def filter_factory(global_conf, **local_conf):
