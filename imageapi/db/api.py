@@ -162,7 +162,8 @@ def _pool_sqlite_file(engine, pool_size, max_overflow, timeout):
     engine.pool = sa.pool.QueuePool(
         pool._creator, pool_size=5 if pool_size is None else pool_size,
         max_overflow=-1 if max_overflow is None else max_overflow,
-        timeout=timeout or 30, recycle=pool._recycle, echo=pool.echo,
+        timeout=timeout or 30, use_lifo=True, recycle=pool._recycle,
+        echo=pool.echo,
         logging_name=pool._orig_logging_name,
         reset_on_return=pool._reset_on_return, _dispatch=pool.dispatch,
         dialect=pool._dialect)
@@ -282,23 +283,21 @@ def _to_dicts(connection, rows):
     return records
 
 
-def _reread(context, image_id, deleted=False, check_visible=True):
+def _reread(context, image_id, deleted=False, check_visible=False):
     """The image as this writer transaction sees it now, as a dict.
 
     :raises ImageNotFound: ``check_visible`` and the caller may not see it
         (the transaction then rolls back).
     """
     connection = context.session.connection()
-    params = {'image_id': image_id}
-    if context.is_admin or not check_visible:
-        statement = _SELECT_ANY_IMAGE if deleted else _SELECT_IMAGE
+    if check_visible:
+        row = _select_visible(context, connection, image_id, deleted)
+        if row is None:
+            raise exception.ImageNotFound(image_id=image_id)
     else:
-        statement = (_SELECT_READABLE_ANY_IMAGE if deleted
-                     else _SELECT_READABLE_IMAGE)
-        params['project_id'] = context.project_id
-    row = connection.execute(statement, params).one_or_none()
-    if row is None:
-        raise exception.ImageNotFound(image_id=image_id)
+        row = connection.execute(
+            _SELECT_ANY_IMAGE if deleted else _SELECT_IMAGE,
+            {'image_id': image_id}).one()
     return _to_dicts(connection, [row])[0]
 
 
@@ -315,28 +314,33 @@ def _get_row(context, image_id, deleted=False):
     return row
 
 
+def _select_visible(context, connection, image_id, deleted=False):
+    """The images row ``image_id`` if the caller may see it, else None."""
+    params = {'image_id': image_id}
+    if context.is_admin:
+        statement = _SELECT_ANY_IMAGE if deleted else _SELECT_IMAGE
+    else:
+        statement = (_SELECT_READABLE_ANY_IMAGE if deleted
+                     else _SELECT_READABLE_IMAGE)
+        params['project_id'] = context.project_id
+    return connection.execute(statement, params).one_or_none()
+
+
 @main_context_manager.reader.connection
 def image_get(context, image_id):
     """The visible, undeleted image ``image_id`` as a dict.
 
     :raises ImageNotFound: missing, deleted, not visible, or not a UUID.
     """
-    if not uuidutils.is_uuid_like(image_id):
-        raise exception.ImageNotFound(image_id=image_id)
-    if context.is_admin:
-        result = context.connection.execute(_SELECT_IMAGE,
-                                            {'image_id': image_id})
-    else:
-        result = context.connection.execute(
-            _SELECT_READABLE_IMAGE,
-            {'image_id': image_id, 'project_id': context.project_id})
-    row = result.one_or_none()
+    row = None
+    if uuidutils.is_uuid_like(image_id):
+        row = _select_visible(context, context.connection, image_id)
     if row is None:
         raise exception.ImageNotFound(image_id=image_id)
     return _to_dicts(context.connection, [row])[0]
 
 
-@main_context_manager.reader
+@main_context_manager.reader.connection
 def image_get_all(context, filters=None, marker=None, limit=None,
                   sort_keys=('created_at',), sort_dirs=('desc',)):
     """Visible images matching ``filters``, one page after ``marker``.
@@ -349,14 +353,15 @@ def image_get_all(context, filters=None, marker=None, limit=None,
     query = image_query.apply_filters(context, query, filters or {})
     marker_row = None
     if marker is not None:
-        try:
-            marker_row = _get_row(context, marker)
-        except exception.ImageNotFound:
+        if uuidutils.is_uuid_like(marker):
+            marker_row = _select_visible(context, context.connection,
+                                         marker)
+        if marker_row is None:
             raise exception.MarkerNotFound(marker=marker)
     query = image_query.paginate(query, marker_row, limit,
                                  list(sort_keys), list(sort_dirs))
-    connection = context.session.connection()
-    return _to_dicts(connection, connection.execute(query).all())
+    return _to_dicts(context.connection,
+                     context.connection.execute(query).all())
 
 
 def _set_properties(image, properties):
@@ -410,7 +415,7 @@ def image_create(context, values):
             models.ImageTag.__table__.insert(),
             [{'image_id': image_id, 'value': tag, 'created_at': now}
              for tag in tags])
-    return _reread(context, image_id, check_visible=False)
+    return _reread(context, image_id)
 
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
@@ -509,7 +514,8 @@ def image_transition(context, image_id, from_status, to_status, values=None,
             meta_data=json.dumps(location.get('metadata', {})),
             status='active'))
     context.session.flush()
-    return _reread(context, image_id, deleted=(to_status == DELETED))
+    return _reread(context, image_id, deleted=(to_status == DELETED),
+                   check_visible=True)
 
 
 @_writer
