@@ -140,12 +140,18 @@ def _client_body(req):
 
     webob's ``body_file`` wraps a body of known length in LimitedLengthFile
     and a BufferedReader, which copy every byte again while holding the
-    GIL; ClientReader bounds the reads by Content-Length itself. A chunked
-    body (no length) is read until the server's input ends.
+    GIL; ClientReader bounds the reads by Content-Length itself. Under
+    gunicorn such a body is received from the socket directly
+    (streams.SocketBodyReader). A chunked body (no length) is read until
+    the server's input ends.
     """
     length = req.content_length
     if length is None and not req.is_body_readable:
         return streams.ClientReader(req.body_file)  # no body at all
+    if length is not None:
+        direct = streams.SocketBodyReader.from_environ(req.environ)
+        if direct is not None:
+            return streams.ClientReader(direct, length)
     return streams.ClientReader(req.body_file_raw, length)
 
 

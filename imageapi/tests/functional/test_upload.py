@@ -6,6 +6,7 @@ database row and the store directory, not just the status code.
 
 import concurrent.futures
 import hashlib
+import json
 import os
 import subprocess
 import time
@@ -147,6 +148,51 @@ class TestStreaming(UploadTestCase):
             time.sleep(0.02)
         self.fail('image %s never reached %s (is %s)'
                   % (image_id, status, self.image_row(image_id)['status']))
+
+
+class TestKeepAlive(UploadTestCase):
+    """Requests after an upload on the same connection (gunicorn keep-alive).
+
+    A Content-Length body is received from the socket by imageapi itself
+    (streams.SocketBodyReader); gunicorn must still find the next request
+    where it starts.
+    """
+
+    def _put_then_get(self, image_id, body):
+        conn = self.client.connection()
+        self.addCleanup(conn.close)
+        headers = {'Content-Type': 'application/octet-stream',
+                   'Content-Length': str(len(body))}
+        conn.request('PUT', '/v2/images/%s/file' % image_id, body=body,
+                     headers=headers)
+        put = conn.getresponse()
+        put.read()
+        conn.request('GET', '/v2/images/%s' % image_id)
+        get = conn.getresponse()
+        return put, get, json.loads(get.read())
+
+    def test_request_after_an_upload_on_the_same_connection(self):
+        image_id = self.create_image()['id']
+        data = os.urandom(3 * MiB + 5)
+
+        put, get, image = self._put_then_get(image_id, data)
+
+        self.assertEqual(204, put.status)
+        self.assertEqual(200, get.status)
+        self.assertEqual('active', image['status'])
+        self.assertEqual(hashlib.md5(data).hexdigest(), image['checksum'])
+
+    def test_request_after_a_body_refused_mid_stream(self):
+        # Random bytes are no qcow2: refused once the first chunk is read,
+        # the rest of the body drained, then the next request is served.
+        image_id = self.create_image(disk_format='qcow2')['id']
+
+        put, get, image = self._put_then_get(image_id, os.urandom(5 * MiB))
+
+        self.assertEqual(415, put.status)
+        self.assertEqual(200, get.status)
+        self.assertEqual('queued', image['status'])
+        self.assertQueuedAndEmpty(image_id)
 
 
 class TestCapAndQuota(UploadTestCase):

@@ -223,3 +223,99 @@ class ClientReaderTestCase(base.TestCase):
     def test_read_socket_error_is_client_disconnected(self):
         body = streams.ClientReader(FailingReader(None, OSError('reset')))
         self.assertRaises(exception.ClientDisconnected, body.read, 10)
+
+
+class SocketBodyReaderTestCase(base.TestCase):
+    """Against gunicorn's real body classes over a real socket pair."""
+
+    def setUp(self):
+        super().setUp()
+        import socket
+
+        from gunicorn.http import body as gunicorn_body
+        from gunicorn.http import unreader as gunicorn_unreader
+        self.server, self.client = socket.socketpair()
+        self.addCleanup(self.server.close)
+        self.addCleanup(self.client.close)
+        self.unreader = gunicorn_unreader.SocketUnreader(self.server)
+        self.gunicorn_body = gunicorn_body
+
+    def _body(self, length, already_received=b''):
+        # What gunicorn read past the headers waits in its unreader.
+        if already_received:
+            self.unreader.unread(already_received)
+        return self.gunicorn_body.Body(
+            self.gunicorn_body.LengthReader(self.unreader, length))
+
+    def _send(self, data):
+        sender = threading.Thread(target=self.client.sendall, args=(data,))
+        sender.start()
+        self.addCleanup(sender.join, 30)
+
+    def _read_all(self, reader, size=1024 * 1024):
+        chunks = []
+        while True:
+            chunk = reader.read(size)
+            if not chunk:
+                return b''.join(chunks)
+            chunks.append(bytes(chunk))
+
+    def test_reads_the_body_and_leaves_the_next_request(self):
+        data = os.urandom(3 * 1024 * 1024 + 5)
+        next_request = b'GET /v2/images HTTP/1.1\r\n\r\n'
+        # 1000 bytes came with the headers; the rest is on the socket,
+        # followed by a pipelined request.
+        body = self._body(len(data), data[:1000])
+        reader = streams.SocketBodyReader(body, self.server)
+        self._send(data[1000:] + next_request)
+
+        self.assertEqual(data, self._read_all(reader))
+        self.assertEqual(0, body.reader.length)
+        self.assertEqual(b'', body.read(8192))  # gunicorn: nothing to drain
+        self.assertEqual(next_request,
+                         self.unreader.read(len(next_request)))
+
+    def test_unread_rest_is_still_drained_by_gunicorn(self):
+        data = os.urandom(2 * 1024 * 1024)
+        body = self._body(len(data))
+        reader = streams.SocketBodyReader(body, self.server)
+        self._send(data + b'NEXT')
+
+        first = bytes(reader.read(1024 * 1024))
+
+        self.assertEqual(data[:1024 * 1024], first)
+        self.assertEqual(len(data) - len(first), body.reader.length)
+        rest = b''
+        while True:
+            chunk = body.read(8192)
+            if not chunk:
+                break
+            rest += chunk
+        self.assertEqual(data[len(first):], rest)
+        self.assertEqual(b'NEXT', self.unreader.read(4))
+
+    def test_client_gone_mid_body_fails_the_body(self):
+        body = self._body(10000)
+        reader = streams.ClientReader(
+            streams.SocketBodyReader(body, self.server), 10000)
+        self.client.sendall(b'x' * 100)
+        self.client.close()
+
+        self.assertRaises(exception.ClientDisconnected, self._read_all,
+                          reader)
+        self.assertTrue(body.failed)
+
+    def test_applies_only_to_gunicorn_length_bodies(self):
+        body = self._body(10)
+        environ = {'gunicorn.socket': self.server, 'wsgi.input': body}
+        self.assertIsInstance(streams.SocketBodyReader.from_environ(environ),
+                              streams.SocketBodyReader)
+
+        chunked = self.gunicorn_body.Body(
+            self.gunicorn_body.ChunkedReader(object(), self.unreader))
+        for other in ({'wsgi.input': body},
+                      {'gunicorn.socket': self.server,
+                       'wsgi.input': io.BytesIO(b'0123456789')},
+                      {'gunicorn.socket': self.client, 'wsgi.input': body},
+                      {'gunicorn.socket': self.server, 'wsgi.input': chunked}):
+            self.assertIsNone(streams.SocketBodyReader.from_environ(other))
