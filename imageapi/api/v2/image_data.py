@@ -109,14 +109,20 @@ _DRAIN_SECONDS = 10
 _BODY_KEY = 'imageapi.upload_body'
 
 
-def _drain(req, exc):
+def _drain(req, exc, unread=False):
     """Discard what is left of a refused request body, within bounds.
 
-    Only once the body was being read: a request refused on its headers
-    gets its answer before the client sends the body.
+    Only once the body was being read, or with ``unread`` when the image
+    refused it (404, 409) after the header checks: a request refused on
+    its headers alone (type, size, cap) gets its answer before the client
+    sends the body. gunicorn itself drops the connection once more than
+    64 KiB of an unread body wait, and the client then sees a reset
+    instead of the answer.
     """
     body = req.environ.get(_BODY_KEY)
-    if (body is None or not body.bytes_read
+    if body is None and unread:
+        body = req.environ[_BODY_KEY] = _client_body(req)
+    if (body is None or not (body.bytes_read or unread)
             or not isinstance(exc, exception.ImageAPIException)
             or exc.code >= 500
             or isinstance(exc, exception.ClientDisconnected)):
@@ -140,18 +146,21 @@ def _client_body(req):
 
     webob's ``body_file`` wraps a body of known length in LimitedLengthFile
     and a BufferedReader, which copy every byte again while holding the
-    GIL; ClientReader bounds the reads by Content-Length itself. Under
-    gunicorn such a body is received from the socket directly
-    (streams.SocketBodyReader). A chunked body (no length) is read until
-    the server's input ends.
+    GIL; ClientReader bounds the reads by Content-Length itself. A chunked
+    body (no length) is read until the server's input ends. Under gunicorn
+    both skip gunicorn's own buffering: streams.SocketBodyReader receives
+    a body of known length from the socket, streams.ChunkedBodyReader
+    takes the pieces of a chunked one from gunicorn's chunk parser.
     """
     length = req.content_length
     if length is None and not req.is_body_readable:
         return streams.ClientReader(req.body_file)  # no body at all
     if length is not None:
         direct = streams.SocketBodyReader.from_environ(req.environ)
-        if direct is not None:
-            return streams.ClientReader(direct, length)
+    else:
+        direct = streams.ChunkedBodyReader.from_environ(req.environ)
+    if direct is not None:
+        return streams.ClientReader(direct, length)
     return streams.ClientReader(req.body_file_raw, length)
 
 
@@ -182,14 +191,18 @@ class ImageDataController:
             raise exception.ImageSizeLimitExceeded(limit=cap)
         # Glance's order: the keystone pre-check comes before the lookup.
         self.limits.enforce_image_size_total(ctx, ctx.project_id, size)
-        image = self._get_image(ctx, image_id, 'upload_image')
-        if image['status'] != db_api.QUEUED:
-            raise exception.InvalidStatusTransition(current=image['status'],
-                                                    target=db_api.SAVING)
-        _check_formats(image)
         claim = uuidutils.generate_uuid()
-        db_api.upload_claim(ctx, image_id, claim,
-                            upload_leases.lease_end(self.conf))
+        try:
+            image = self._get_image(ctx, image_id, 'upload_image')
+            if image['status'] != db_api.QUEUED:
+                raise exception.InvalidStatusTransition(
+                    current=image['status'], target=db_api.SAVING)
+            _check_formats(image)
+            db_api.upload_claim(ctx, image_id, claim,
+                                upload_leases.lease_end(self.conf))
+        except Exception as exc:
+            with excutils.save_and_reraise_exception():
+                _drain(req, exc, unread=True)
         self.leases.hold(claim)
         try:
             # The claimed image counts as uploading already (delta 0).

@@ -182,6 +182,38 @@ class TestKeepAlive(UploadTestCase):
         self.assertEqual('active', image['status'])
         self.assertEqual(hashlib.md5(data).hexdigest(), image['checksum'])
 
+    def test_request_after_a_chunked_upload_on_the_same_connection(self):
+        image_id = self.create_image()['id']
+        data = os.urandom(3 * MiB + 5)
+        conn = self.client.connection()
+        self.addCleanup(conn.close)
+        # An iterable body without Content-Length goes out chunked.
+        conn.request('PUT', '/v2/images/%s/file' % image_id,
+                     body=iter([data[:100000], data[100000:]]),
+                     headers={'Content-Type': 'application/octet-stream'})
+        put = conn.getresponse()
+        put.read()
+        conn.request('GET', '/v2/images/%s' % image_id)
+        get = conn.getresponse()
+        image = json.loads(get.read())
+
+        self.assertEqual(204, put.status)
+        self.assertEqual(200, get.status)
+        self.assertEqual(hashlib.md5(data).hexdigest(), image['checksum'])
+
+    def test_409_reaches_a_client_that_sends_the_whole_body_first(self):
+        # Refused on the image's status before a byte is read; gunicorn
+        # alone would drop the connection once 64 KiB of it waited, and
+        # the client would see a reset instead of the 409.
+        image_id = self.create_image()['id']
+        self.assertStatus(204, self.client.upload(image_id, b'first'))
+
+        put, get, image = self._put_then_get(image_id, os.urandom(4 * MiB))
+
+        self.assertEqual(409, put.status)
+        self.assertEqual(200, get.status)
+        self.assertEqual(5, image['size'])
+
     def test_request_after_a_body_refused_mid_stream(self):
         # Random bytes are no qcow2: refused once the first chunk is read,
         # the rest of the body drained, then the next request is served.

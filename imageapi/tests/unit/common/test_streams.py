@@ -225,8 +225,8 @@ class ClientReaderTestCase(base.TestCase):
         self.assertRaises(exception.ClientDisconnected, body.read, 10)
 
 
-class SocketBodyReaderTestCase(base.TestCase):
-    """Against gunicorn's real body classes over a real socket pair."""
+class GunicornBodyTestCase(base.TestCase):
+    """gunicorn's real body classes over a real socket pair."""
 
     def setUp(self):
         super().setUp()
@@ -259,6 +259,9 @@ class SocketBodyReaderTestCase(base.TestCase):
             if not chunk:
                 return b''.join(chunks)
             chunks.append(bytes(chunk))
+
+
+class SocketBodyReaderTestCase(GunicornBodyTestCase):
 
     def test_reads_the_body_and_leaves_the_next_request(self):
         data = os.urandom(3 * 1024 * 1024 + 5)
@@ -319,3 +322,92 @@ class SocketBodyReaderTestCase(base.TestCase):
                       {'gunicorn.socket': self.client, 'wsgi.input': body},
                       {'gunicorn.socket': self.server, 'wsgi.input': chunked}):
             self.assertIsNone(streams.SocketBodyReader.from_environ(other))
+
+
+class _Request:
+    """What gunicorn's ChunkedReader asks of its request."""
+
+    limit_request_field_size = 0
+    max_buffer_headers = 0
+
+
+def _chunked(data, sizes):
+    framed, start = [], 0
+    for size in sizes:
+        piece = data[start:start + size]
+        start += size
+        framed.append(b'%x\r\n%s\r\n' % (len(piece), piece))
+    assert start == len(data)
+    return b''.join(framed) + b'0\r\n\r\n'
+
+
+class ChunkedBodyReaderTestCase(GunicornBodyTestCase):
+    """Against gunicorn's real chunk parser over a real socket pair."""
+
+    def _chunked_body(self):
+        return self.gunicorn_body.Body(
+            self.gunicorn_body.ChunkedReader(_Request(), self.unreader))
+
+    def test_reads_the_body_and_leaves_the_next_request(self):
+        data = os.urandom(3 * 1024 * 1024 + 7)
+        # Chunks smaller and larger than a read, split across reads.
+        sizes = [10, 65536, 2 * 1024 * 1024, 300000]
+        sizes.append(len(data) - sum(sizes))
+        next_request = b'GET /v2/images HTTP/1.1\r\n\r\n'
+        body = self._chunked_body()
+        reader = streams.ChunkedBodyReader.from_environ(
+            {'gunicorn.socket': self.server, 'wsgi.input': body})
+        self._send(_chunked(data, sizes) + next_request)
+
+        self.assertEqual(data, self._read_all(reader))
+        self.assertIsNone(body.reader.parser)
+        self.assertEqual(b'', body.read(8192))  # gunicorn: nothing to drain
+        self.assertEqual(next_request,
+                         self.unreader.read(len(next_request)))
+
+    def test_returns_at_most_what_is_asked(self):
+        data = os.urandom(200000)
+        body = self._chunked_body()
+        reader = streams.ChunkedBodyReader(body)
+        self._send(_chunked(data, [200000]))
+
+        first = reader.read(1000)
+        rest = self._read_all(reader, 65536)
+
+        self.assertEqual(1000, len(first))
+        self.assertEqual(data, bytes(first) + rest)
+
+    def test_bad_framing_fails_the_body(self):
+        from gunicorn.http import errors as gunicorn_errors
+
+        body = self._chunked_body()
+        reader = streams.ClientReader(streams.ChunkedBodyReader(
+            body, (gunicorn_errors.ParseException,)))
+        self._send(b'5\r\nabcde\r\nzz\r\n')
+
+        self.assertRaises(exception.ClientDisconnected, self._read_all,
+                          reader)
+        self.assertTrue(body.failed)
+
+    def test_client_gone_mid_chunk_fails_the_body(self):
+        body = self._chunked_body()
+        reader = streams.ClientReader(streams.ChunkedBodyReader(body))
+        self.client.sendall(b'2710\r\n' + b'x' * 100)
+        self.client.close()
+
+        self.assertRaises(exception.ClientDisconnected, self._read_all,
+                          reader)
+        self.assertTrue(body.failed)
+
+    def test_applies_only_to_gunicorn_chunked_bodies(self):
+        chunked = self._chunked_body()
+        length = self._body(10)
+        self.assertIsInstance(
+            streams.ChunkedBodyReader.from_environ(
+                {'gunicorn.socket': self.server, 'wsgi.input': chunked}),
+            streams.ChunkedBodyReader)
+        for other in ({'wsgi.input': chunked},
+                      {'gunicorn.socket': self.server, 'wsgi.input': length},
+                      {'gunicorn.socket': self.server,
+                       'wsgi.input': io.BytesIO(b'0\r\n\r\n')}):
+            self.assertIsNone(streams.ChunkedBodyReader.from_environ(other))
