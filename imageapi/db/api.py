@@ -92,20 +92,23 @@ _WRITING = threading.local()
 
 @sa.event.listens_for(sa.engine.Engine, 'begin')
 def _sqlite_begin(connection):
-    """Writer transactions on SQLite start with BEGIN IMMEDIATE.
+    """SQLite transactions begin here: writers with BEGIN IMMEDIATE.
 
     A writer that reads first and writes later would otherwise fail at once
     when another writer got there in between. Taking the write lock up front
     makes it wait (busy timeout) instead; readers keep plain BEGIN, and in
     WAL mode they run alongside the writer.
     """
-    if (connection.dialect.name == 'sqlite'
-            and getattr(_WRITING, 'depth', 0)
-            and 'in_transaction' not in connection.info):
-        connection.exec_driver_sql('BEGIN IMMEDIATE')
-        # oslo.db's own sqlite listener emits a plain BEGIN unless this
-        # marker is set, and clears it on commit and rollback.
-        connection.info['in_transaction'] = True
+    if (connection.dialect.name != 'sqlite'
+            or 'in_transaction' in connection.info):
+        return
+    statement = 'BEGIN IMMEDIATE' if getattr(_WRITING, 'depth', 0) else 'BEGIN'
+    # On the DBAPI connection itself: through SQLAlchemy's execution path
+    # (as oslo.db's own listener does it) BEGIN cost as much as a query.
+    connection.connection.dbapi_connection.execute(statement)
+    # oslo.db's sqlite listener emits a plain BEGIN unless this marker is
+    # set, and clears it on commit and rollback.
+    connection.info['in_transaction'] = True
 
 
 def _writer(fn):
@@ -267,7 +270,7 @@ def _to_dicts(connection, rows):
     locations = collections.defaultdict(list)
     ids = [row[_ID_INDEX] for row in rows]
     for image_id, kind, a, b, c, loc_id in connection.execute(
-            _SELECT_CHILDREN, {'ids': ids}):
+            _SELECT_CHILDREN, {'ids': ids}).all():
         if kind == 'p':
             props[image_id][a] = b
         elif kind == 't':
@@ -348,9 +351,6 @@ def image_get_all(context, filters=None, marker=None, limit=None,
     :param filters: dict as built by api/v2/images.py (see db/query.py).
     :raises MarkerNotFound: the marker is not a visible image.
     """
-    query = image_query.visible(context, sa.select(*_IMAGE_COLUMNS).where(
-        _IMAGES.c.deleted == sa.false()))
-    query = image_query.apply_filters(context, query, filters or {})
     marker_row = None
     if marker is not None:
         if uuidutils.is_uuid_like(marker):
@@ -358,10 +358,52 @@ def image_get_all(context, filters=None, marker=None, limit=None,
                                          marker)
         if marker_row is None:
             raise exception.MarkerNotFound(marker=marker)
+    key = None
+    if marker_row is None:
+        # A list statement depends on nothing but these; the first page of
+        # a list asked for again (clients poll) reuses the one built.
+        key = (context.is_admin, context.project_id,
+               repr(sorted((filters or {}).items())), limit,
+               tuple(sort_keys), tuple(sort_dirs))
+        query = _LIST_STATEMENTS.get(key)
+        if query is not None:
+            return _to_dicts(context.connection,
+                             context.connection.execute(query).all())
+    query = image_query.visible(context, sa.select(*_IMAGE_COLUMNS).where(
+        _IMAGES.c.deleted == sa.false()))
+    query = image_query.apply_filters(context, query, filters or {})
     query = image_query.paginate(query, marker_row, limit,
                                  list(sort_keys), list(sort_dirs))
+    if key is not None:
+        _LIST_STATEMENTS.put(key, query)
     return _to_dicts(context.connection,
                      context.connection.execute(query).all())
+
+
+class _StatementCache:
+    """A small thread-safe LRU of built statements."""
+
+    def __init__(self, size):
+        self._size = size
+        self._items = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            statement = self._items.get(key)
+            if statement is not None:
+                self._items.move_to_end(key)
+            return statement
+
+    def put(self, key, statement):
+        with self._lock:
+            self._items[key] = statement
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_LIST_STATEMENTS = _StatementCache(256)
 
 
 def _set_properties(image, properties):

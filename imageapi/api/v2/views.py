@@ -19,23 +19,34 @@ def image_path(image_id):
     return '/v2/images/%s' % image_id
 
 
-def image_view(image, conf):
-    """The API representation of a repository image dict."""
+def image_view(image, conf, locations_shown=None):
+    """The API representation of a repository image dict.
+
+    :param locations_shown: ([DEFAULT] show_image_direct_url,
+        show_multiple_locations), read from ``conf`` when not given; a
+        list reads them once for all its images.
+    """
+    direct_url, multiple = locations_shown or _locations_shown(conf)
     view = {key: image[key] for key in _CORE}
     for name, value in image['properties'].items():
         if name not in _HIDDEN_PROPERTIES:
             view[name] = value
-    view['self'] = image_path(image['id'])
-    view['file'] = image_path(image['id']) + '/file'
+    path = image_path(image['id'])
+    view['self'] = path
+    view['file'] = path + '/file'
     view['schema'] = IMAGE_SCHEMA_PATH
     locations = image['locations']
-    if conf.show_image_direct_url and locations:
+    if direct_url and locations:
         view['direct_url'] = locations[0]['url']
-    if conf.show_multiple_locations:
+    if multiple:
         view['locations'] = [{'url': loc['url'],
                               'metadata': loc['metadata']}
                              for loc in locations]
     return view
+
+
+def _locations_shown(conf):
+    return conf.show_image_direct_url, conf.show_multiple_locations
 
 
 def images_view(images, params, next_marker, conf):
@@ -44,7 +55,8 @@ def images_view(images, params, next_marker, conf):
     first = '/v2/images'
     if kept:
         first += '?' + urllib.parse.urlencode(kept)
-    body = {'images': [image_view(image, conf) for image in images],
+    shown = _locations_shown(conf)
+    body = {'images': [image_view(image, conf, shown) for image in images],
             'first': first, 'schema': IMAGES_SCHEMA_PATH}
     if next_marker:
         body['next'] = '/v2/images?' + urllib.parse.urlencode(

@@ -165,6 +165,35 @@ class ImageGetTest(RepositoryTestCase):
 
 class ImageGetAllTest(RepositoryTestCase):
 
+    def test_repeated_first_page_reuses_its_statement_per_caller(self):
+        self.useFixture(pyfixtures.MockPatch(
+            'imageapi.db.api._LIST_STATEMENTS', db_api._StatementCache(8)))
+        ctx_b = _ctx(project=PROJECT_B)
+        mine = self.create(visibility='private')['id']
+        theirs = self.create(ctx_b, visibility='private')['id']
+        filters = {'status': ('eq', 'queued')}
+
+        for _ in range(2):
+            self.assertEqual([mine], [i['id'] for i in db_api.image_get_all(
+                self.ctx, filters=dict(filters), limit=5)])
+            self.assertEqual([theirs], [
+                i['id'] for i in db_api.image_get_all(
+                    ctx_b, filters=dict(filters), limit=5)])
+        self.assertEqual([], db_api.image_get_all(
+            self.ctx, filters={'status': ('eq', 'active')}, limit=5))
+        # Three shapes: two callers, one other filter value.
+        self.assertEqual(3, len(db_api._LIST_STATEMENTS._items))
+
+    def test_statement_cache_keeps_the_most_recently_used(self):
+        cache = db_api._StatementCache(2)
+        cache.put('a', 1)
+        cache.put('b', 2)
+        cache.get('a')
+        cache.put('c', 3)
+
+        self.assertEqual((1, None, 3),
+                         (cache.get('a'), cache.get('b'), cache.get('c')))
+
     def test_get_all_leaves_out_deleted_images(self):
         kept = self.create()['id']
         db_api.image_destroy(self.ctx, self.create()['id'])
@@ -631,6 +660,37 @@ class SqliteFilePoolTest(base.TestCase):
             self.assertEqual(80, conn.exec_driver_sql(
                 'SELECT count(*) FROM t').scalar())
         self.assertLessEqual(len(self.connects), 4)
+
+    def _other_writer_can_start(self):
+        import sqlite3
+
+        other = sqlite3.connect(self.engine.url.database, timeout=0,
+                                isolation_level=None)
+        try:
+            other.execute('BEGIN IMMEDIATE')
+            other.execute('ROLLBACK')
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            other.close()
+
+    def test_writers_take_the_write_lock_when_they_begin(self):
+        db_api._pool_sqlite_file(self.engine, 4, 10, None)
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql('CREATE TABLE t (n INTEGER)')
+        db_api._WRITING.depth = 1
+        try:
+            with self.engine.begin():
+                writer_holds_lock = not self._other_writer_can_start()
+        finally:
+            db_api._WRITING.depth = 0
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql('SELECT count(*) FROM t').scalar()
+            reader_holds_lock = not self._other_writer_can_start()
+
+        self.assertTrue(writer_holds_lock)
+        self.assertFalse(reader_holds_lock)
 
     def test_other_backends_and_pools_are_left_alone(self):
         pool = self.engine.pool
