@@ -4,7 +4,6 @@ Unknown paths give 404; a known path with another method gives 405 with ``Allow`
 """
 
 import routes
-import webob.dec
 
 from imageapi.api.middleware import context as context_middleware
 from imageapi.api.v2 import discovery
@@ -84,8 +83,11 @@ class API:
         }
         self.mapper = build_mapper()
 
-    @webob.dec.wsgify(RequestClass=wsgi.Request)
-    def __call__(self, req):
+    def __call__(self, environ, start_response):
+        response = self._dispatch(wsgi.Request(environ))
+        return response(environ, start_response)
+
+    def _dispatch(self, req):
         if req.method not in _KNOWN_METHODS:
             raise exception.NotImplementedMethod(method=req.method)
         match = self.mapper.match(environ=req.environ)

@@ -222,13 +222,16 @@ _IMAGES = models.Image.__table__
 _NO_TEXT = sa.cast(sa.null(), sa.Text)
 
 
-def _children_statement():
-    """Properties, tags and locations of the images ``:ids``, in one query.
+def _children_statement(one):
+    """Properties, tags and locations of some images, in one query.
 
     Rows are (image_id, kind, a, b, c, location_id) with kind 'p' (a=name,
     b=value), 't' (a=tag) or 'l' (a=url, b=metadata, c=status).
+
+    :param one: of the image ``:ids`` alone (no IN list to expand per
+        execution), else of the images in the list ``:ids``.
     """
-    ids = sa.bindparam('ids', expanding=True)
+    ids = sa.bindparam('ids', expanding=not one)
     prop_t = models.ImageProperty.__table__
     tag_t = models.ImageTag.__table__
     loc_t = models.ImageLocation.__table__
@@ -236,19 +239,23 @@ def _children_statement():
     return sa.union_all(
         sa.select(prop_t.c.image_id, sa.literal_column("'p'"), prop_t.c.name,
                   prop_t.c.value, _NO_TEXT, no_id)
-        .where(prop_t.c.image_id.in_(ids)),
+        .where(prop_t.c.image_id == ids if one
+               else prop_t.c.image_id.in_(ids)),
         sa.select(tag_t.c.image_id, sa.literal_column("'t'"), tag_t.c.value,
                   _NO_TEXT, _NO_TEXT, no_id)
-        .where(tag_t.c.image_id.in_(ids)),
+        .where(tag_t.c.image_id == ids if one
+               else tag_t.c.image_id.in_(ids)),
         sa.select(loc_t.c.image_id, sa.literal_column("'l'"), loc_t.c.value,
                   loc_t.c.meta_data, loc_t.c.status, loc_t.c.id)
-        .where(loc_t.c.image_id.in_(ids)))
+        .where(loc_t.c.image_id == ids if one
+               else loc_t.c.image_id.in_(ids)))
 
 
 # The read path's statements are built once: building a SQLAlchemy
 # statement costs more than running it on SQLite. What changes per request
 # is a bound parameter.
-_SELECT_CHILDREN = _children_statement()
+_SELECT_CHILDREN = _children_statement(one=False)
+_SELECT_ONE_CHILDREN = _children_statement(one=True)
 _SELECT_ANY_IMAGE = sa.select(*_IMAGE_COLUMNS).where(
     _IMAGES.c.id == sa.bindparam('image_id'))
 _SELECT_IMAGE = _SELECT_ANY_IMAGE.where(_IMAGES.c.deleted == sa.false())
@@ -269,8 +276,11 @@ def _to_dicts(connection, rows):
     tags = collections.defaultdict(list)
     locations = collections.defaultdict(list)
     ids = [row[_ID_INDEX] for row in rows]
-    for image_id, kind, a, b, c, loc_id in connection.execute(
-            _SELECT_CHILDREN, {'ids': ids}).all():
+    if len(ids) == 1:
+        children = connection.execute(_SELECT_ONE_CHILDREN, {'ids': ids[0]})
+    else:
+        children = connection.execute(_SELECT_CHILDREN, {'ids': ids})
+    for image_id, kind, a, b, c, loc_id in children.all():
         if kind == 'p':
             props[image_id][a] = b
         elif kind == 't':
