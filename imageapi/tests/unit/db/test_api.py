@@ -163,6 +163,51 @@ class ImageGetTest(RepositoryTestCase):
                                           image_id)['id'])
 
 
+class SerializedWritersTest(RepositoryTestCase):
+
+    def test_writers_of_one_process_queue_on_one_lock(self):
+        import threading
+
+        self.useFixture(pyfixtures.MockPatch(
+            'imageapi.db.api._serialize_writers', True))
+        inside, release, order = (threading.Event(), threading.Event(), [])
+
+        @db_api._writer
+        def holder(context):
+            order.append('holder in')
+            inside.set()
+            release.wait(30)
+            order.append('holder out')
+
+        @db_api._writer
+        def other(context):
+            order.append('other in')
+
+        first = threading.Thread(target=holder, args=(self.admin,))
+        first.start()
+        inside.wait(30)
+        second = threading.Thread(target=other, args=(self.admin,))
+        second.start()
+        second.join(0.3)
+        self.assertTrue(second.is_alive())
+        release.set()
+        first.join(30)
+        second.join(30)
+
+        self.assertEqual(['holder in', 'holder out', 'other in'], order)
+
+    def test_nested_writers_do_not_wait_for_themselves(self):
+        self.useFixture(pyfixtures.MockPatch(
+            'imageapi.db.api._serialize_writers', True))
+        image_id = self.create()['id']
+
+        @db_api._writer
+        def outer(context):
+            return db_api.image_update(context, image_id, {'name': 'x'})
+
+        self.assertEqual('x', outer(self.ctx)['name'])
+
+
 class ImageGetAllTest(RepositoryTestCase):
 
     def test_repeated_first_page_reuses_its_statement_per_caller(self):
@@ -609,6 +654,9 @@ class SqliteFilePoolTest(base.TestCase):
         self.connects = []
         sa.event.listen(self.engine, 'connect',
                         lambda *args: self.connects.append(1))
+        # _pool_sqlite_file turns this on for the whole process.
+        self.useFixture(pyfixtures.MockPatch(
+            'imageapi.db.api._serialize_writers', False))
 
     def test_oslo_db_null_pool_becomes_a_queue_pool(self):
         self.assertIsInstance(self.engine.pool, sa.pool.NullPool)
@@ -691,6 +739,11 @@ class SqliteFilePoolTest(base.TestCase):
 
         self.assertTrue(writer_holds_lock)
         self.assertFalse(reader_holds_lock)
+
+    def test_a_sqlite_file_serializes_the_writers_of_the_process(self):
+        db_api._pool_sqlite_file(self.engine, 4, 10, None)
+
+        self.assertTrue(db_api._serialize_writers)
 
     def test_other_backends_and_pools_are_left_alone(self):
         pool = self.engine.pool
