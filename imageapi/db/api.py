@@ -6,7 +6,6 @@ compare-and-swap UPDATEs checked against ALLOWED_TRANSITIONS.
 """
 
 import collections
-import contextlib
 import functools
 import json
 import threading
@@ -21,6 +20,7 @@ import sqlalchemy as sa
 from imageapi.common import exception
 from imageapi.db import models
 from imageapi.db import query as image_query
+from imageapi.db import sqlite
 
 QUEUED = 'queued'
 SAVING = 'saving'
@@ -61,80 +61,14 @@ _CONFIGURE_LOCK = threading.Lock()
 _configured = False
 
 
-@sa.event.listens_for(sa.engine.Engine, 'connect')
-def _sqlite_connect(dbapi_conn, record):
-    """SQLite: WAL, a busy timeout, and transactions we begin ourselves.
-
-    Several gunicorn workers and threads share one SQLite file. pysqlite
-    begins transactions lazily (DEFERRED), so a transaction that reads and
-    then writes can deadlock with another writer and fail at once with
-    "database is locked"; see _sqlite_begin.
-    """
-    if type(dbapi_conn).__module__ != 'sqlite3':
-        return
-    dbapi_conn.isolation_level = None
-    cursor = dbapi_conn.cursor()
-    cursor.execute('PRAGMA busy_timeout = 30000')
-    try:
-        # Stored in the file: once set, this is only a read.
-        if cursor.execute('PRAGMA journal_mode').fetchone()[0] != 'wal':
-            cursor.execute('PRAGMA journal_mode = WAL')
-    except dbapi_conn.OperationalError:
-        # Switching needs the file to itself, and another process (say, a
-        # worker creating the schema) holds it: a later connection will.
-        pass
-    finally:
-        cursor.close()
-
-
-# Set while a writer function runs in this thread; see _sqlite_begin.
-_WRITING = threading.local()
-
-
-@sa.event.listens_for(sa.engine.Engine, 'begin')
-def _sqlite_begin(connection):
-    """SQLite transactions begin here: writers with BEGIN IMMEDIATE.
-
-    A writer that reads first and writes later would otherwise fail at once
-    when another writer got there in between. Taking the write lock up front
-    makes it wait (busy timeout) instead; readers keep plain BEGIN, and in
-    WAL mode they run alongside the writer.
-    """
-    if (connection.dialect.name != 'sqlite'
-            or 'in_transaction' in connection.info):
-        return
-    statement = 'BEGIN IMMEDIATE' if getattr(_WRITING, 'depth', 0) else 'BEGIN'
-    # On the DBAPI connection itself: through SQLAlchemy's execution path
-    # (as oslo.db's own listener does it) BEGIN cost as much as a query.
-    connection.connection.dbapi_connection.execute(statement)
-    # oslo.db's sqlite listener emits a plain BEGIN unless this marker is
-    # set, and clears it on commit and rollback.
-    connection.info['in_transaction'] = True
-
-
-# A SQLite file has one writer at a time. Threads of one process that queue
-# for it on this lock get it the moment it is free; queued in SQLite's busy
-# handler they sleep in growing steps of up to 100 ms, and eight
-# connections writing at once saw p99s of a quarter second. Set by
-# _pool_sqlite_file, so only for file-based SQLite.
-_SQLITE_WRITERS = threading.RLock()
-_serialize_writers = False
-
-
 def _writer(fn):
-    """main_context_manager.writer, marking the thread as writing."""
+    """main_context_manager.writer, for a writer on SQLite too (db/sqlite.py)."""
     inner = main_context_manager.writer(fn)
 
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):
-        lock = (_SQLITE_WRITERS if _serialize_writers
-                else contextlib.nullcontext())
-        with lock:
-            _WRITING.depth = getattr(_WRITING, 'depth', 0) + 1
-            try:
-                return inner(*args, **kwargs)
-            finally:
-                _WRITING.depth -= 1
+        with sqlite.writing():
+            return inner(*args, **kwargs)
     return wrapped
 
 
@@ -155,36 +89,11 @@ def configure(conf):
         # with real threads it only adds a scheduler round trip.
         main_context_manager.configure(thread_checkin=False, **options)
         main_context_manager.append_on_engine_create(
-            functools.partial(_pool_sqlite_file,
+            functools.partial(sqlite.pool_file_engine,
                               pool_size=conf.database.max_pool_size,
                               max_overflow=conf.database.max_overflow,
                               timeout=conf.database.pool_timeout))
         _configured = True
-
-
-def _pool_sqlite_file(engine, pool_size, max_overflow, timeout):
-    """Keep SQLite file connections open between transactions.
-
-    oslo.db gives file-based SQLite a NullPool, so every transaction opened
-    the file and ran the PRAGMAs of _sqlite_connect again: a third of a
-    show request. SQLAlchemy's own default for such files is a QueuePool
-    (pysqlite connections are then made with check_same_thread=False);
-    this puts that back, sized by the [database] pool options.
-    """
-    global _serialize_writers
-    pool = engine.pool
-    if engine.dialect.name != 'sqlite' or not isinstance(
-            pool, sa.pool.NullPool):
-        return
-    _serialize_writers = True
-    engine.pool = sa.pool.QueuePool(
-        pool._creator, pool_size=5 if pool_size is None else pool_size,
-        max_overflow=-1 if max_overflow is None else max_overflow,
-        timeout=timeout or 30, use_lifo=True, recycle=pool._recycle,
-        echo=pool.echo,
-        logging_name=pool._orig_logging_name,
-        reset_on_return=pool._reset_on_return, _dispatch=pool.dispatch,
-        dialect=pool._dialect)
 
 
 def get_engine():
@@ -202,8 +111,7 @@ _SCALARS = ('id', 'name', 'disk_format', 'container_format', 'size',
             'virtual_size', 'status', 'visibility', 'checksum', 'os_hash_algo',
             'os_hash_value', 'min_disk', 'min_ram', 'owner', 'protected',
             'os_hidden', 'deleted', 'upload_claim')
-_IMAGE_COLUMNS = tuple(models.Image.__table__.c)
-_COLUMN_NAMES = tuple(column.name for column in _IMAGE_COLUMNS)
+_COLUMN_NAMES = tuple(column.name for column in image_query.IMAGE_COLUMNS)
 _ID_INDEX = _COLUMN_NAMES.index('id')
 
 
@@ -233,52 +141,6 @@ def _to_dict(image):
                     for loc in image.locations])
 
 
-_IMAGES = models.Image.__table__
-_NO_TEXT = sa.cast(sa.null(), sa.Text)
-
-
-def _children_statement(one):
-    """Properties, tags and locations of some images, in one query.
-
-    Rows are (image_id, kind, a, b, c, location_id) with kind 'p' (a=name,
-    b=value), 't' (a=tag) or 'l' (a=url, b=metadata, c=status).
-
-    :param one: of the image ``:ids`` alone (no IN list to expand per
-        execution), else of the images in the list ``:ids``.
-    """
-    ids = sa.bindparam('ids', expanding=not one)
-    prop_t = models.ImageProperty.__table__
-    tag_t = models.ImageTag.__table__
-    loc_t = models.ImageLocation.__table__
-    no_id = sa.cast(sa.null(), sa.Integer)
-    return sa.union_all(
-        sa.select(prop_t.c.image_id, sa.literal_column("'p'"), prop_t.c.name,
-                  prop_t.c.value, _NO_TEXT, no_id)
-        .where(prop_t.c.image_id == ids if one
-               else prop_t.c.image_id.in_(ids)),
-        sa.select(tag_t.c.image_id, sa.literal_column("'t'"), tag_t.c.value,
-                  _NO_TEXT, _NO_TEXT, no_id)
-        .where(tag_t.c.image_id == ids if one
-               else tag_t.c.image_id.in_(ids)),
-        sa.select(loc_t.c.image_id, sa.literal_column("'l'"), loc_t.c.value,
-                  loc_t.c.meta_data, loc_t.c.status, loc_t.c.id)
-        .where(loc_t.c.image_id == ids if one
-               else loc_t.c.image_id.in_(ids)))
-
-
-# The read path's statements are built once: building a SQLAlchemy
-# statement costs more than running it on SQLite. What changes per request
-# is a bound parameter.
-_SELECT_CHILDREN = _children_statement(one=False)
-_SELECT_ONE_CHILDREN = _children_statement(one=True)
-_SELECT_ANY_IMAGE = sa.select(*_IMAGE_COLUMNS).where(
-    _IMAGES.c.id == sa.bindparam('image_id'))
-_SELECT_IMAGE = _SELECT_ANY_IMAGE.where(_IMAGES.c.deleted == sa.false())
-_READABLE = image_query.can_read(sa.bindparam('project_id'))
-_SELECT_READABLE_ANY_IMAGE = _SELECT_ANY_IMAGE.where(_READABLE)
-_SELECT_READABLE_IMAGE = _SELECT_IMAGE.where(_READABLE)
-
-
 def _to_dicts(connection, rows):
     """Core image rows as dicts, their children loaded by one more query.
 
@@ -292,9 +154,9 @@ def _to_dicts(connection, rows):
     locations = collections.defaultdict(list)
     ids = [row[_ID_INDEX] for row in rows]
     if len(ids) == 1:
-        children = connection.execute(_SELECT_ONE_CHILDREN, {'ids': ids[0]})
+        children = connection.execute(image_query.SELECT_ONE_CHILDREN, {'ids': ids[0]})
     else:
-        children = connection.execute(_SELECT_CHILDREN, {'ids': ids})
+        children = connection.execute(image_query.SELECT_CHILDREN, {'ids': ids})
     for image_id, kind, a, b, c, loc_id in children.all():
         if kind == 'p':
             props[image_id][a] = b
@@ -324,7 +186,7 @@ def _reread(context, image_id, deleted=False, check_visible=False):
             raise exception.ImageNotFound(image_id=image_id)
     else:
         row = connection.execute(
-            _SELECT_ANY_IMAGE if deleted else _SELECT_IMAGE,
+            image_query.SELECT_ANY_IMAGE if deleted else image_query.SELECT_IMAGE,
             {'image_id': image_id}).one()
     return _to_dicts(connection, [row])[0]
 
@@ -346,10 +208,10 @@ def _select_visible(context, connection, image_id, deleted=False):
     """The images row ``image_id`` if the caller may see it, else None."""
     params = {'image_id': image_id}
     if context.is_admin:
-        statement = _SELECT_ANY_IMAGE if deleted else _SELECT_IMAGE
+        statement = image_query.SELECT_ANY_IMAGE if deleted else image_query.SELECT_IMAGE
     else:
-        statement = (_SELECT_READABLE_ANY_IMAGE if deleted
-                     else _SELECT_READABLE_IMAGE)
+        statement = (image_query.SELECT_READABLE_ANY_IMAGE if deleted
+                     else image_query.SELECT_READABLE_IMAGE)
         params['project_id'] = context.project_id
     return connection.execute(statement, params).one_or_none()
 
@@ -394,8 +256,8 @@ def image_get_all(context, filters=None, marker=None, limit=None,
         if query is not None:
             return _to_dicts(context.connection,
                              context.connection.execute(query).all())
-    query = image_query.visible(context, sa.select(*_IMAGE_COLUMNS).where(
-        _IMAGES.c.deleted == sa.false()))
+    query = image_query.visible(context, sa.select(*image_query.IMAGE_COLUMNS).where(
+        image_query.IMAGES.c.deleted == sa.false()))
     query = image_query.apply_filters(context, query, filters or {})
     query = image_query.paginate(query, marker_row, limit,
                                  list(sort_keys), list(sort_dirs))
@@ -405,30 +267,7 @@ def image_get_all(context, filters=None, marker=None, limit=None,
                      context.connection.execute(query).all())
 
 
-class _StatementCache:
-    """A small thread-safe LRU of built statements."""
-
-    def __init__(self, size):
-        self._size = size
-        self._items = collections.OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            statement = self._items.get(key)
-            if statement is not None:
-                self._items.move_to_end(key)
-            return statement
-
-    def put(self, key, statement):
-        with self._lock:
-            self._items[key] = statement
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
-_LIST_STATEMENTS = _StatementCache(256)
+_LIST_STATEMENTS = image_query.StatementCache(256)
 
 
 def _set_properties(image, properties):
@@ -467,7 +306,7 @@ def image_create(context, values):
     # object's relationships cost more than the statements.
     connection = context.session.connection()
     try:
-        connection.execute(_IMAGES.insert(), row)
+        connection.execute(image_query.IMAGES.insert(), row)
     except db_exc.DBDuplicateEntry:
         raise exception.Duplicate(image_id=image_id)
     properties = values.get('properties') or {}

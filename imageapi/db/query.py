@@ -1,8 +1,12 @@
 """Query building for image lists: visibility rules, filters and marker paging.
 
 Only db/api.py calls this; it passes SQLAlchemy ORM queries or Core selects on
-models.Image (both have ``filter``, ``order_by`` and ``limit``).
+models.Image (both have ``filter``, ``order_by`` and ``limit``). The read path's
+statements that do not depend on the request are built here once.
 """
+
+import collections
+import threading
 
 import sqlalchemy as sa
 
@@ -237,3 +241,75 @@ def paginate(query, marker_row, limit, sort_keys, sort_dirs):
     if limit is not None:
         query = query.limit(limit)
     return query
+
+
+# ------------------------------------------------------ prebuilt statements
+
+IMAGES = models.Image.__table__
+IMAGE_COLUMNS = tuple(IMAGES.c)
+_NO_TEXT = sa.cast(sa.null(), sa.Text)
+
+
+def _children_statement(one):
+    """Properties, tags and locations of some images, in one query.
+
+    Rows are (image_id, kind, a, b, c, location_id) with kind 'p' (a=name,
+    b=value), 't' (a=tag) or 'l' (a=url, b=metadata, c=status).
+
+    :param one: of the image ``:ids`` alone (no IN list to expand per
+        execution), else of the images in the list ``:ids``.
+    """
+    ids = sa.bindparam('ids', expanding=not one)
+    prop_t = models.ImageProperty.__table__
+    tag_t = models.ImageTag.__table__
+    loc_t = models.ImageLocation.__table__
+    no_id = sa.cast(sa.null(), sa.Integer)
+    return sa.union_all(
+        sa.select(prop_t.c.image_id, sa.literal_column("'p'"), prop_t.c.name,
+                  prop_t.c.value, _NO_TEXT, no_id)
+        .where(prop_t.c.image_id == ids if one
+               else prop_t.c.image_id.in_(ids)),
+        sa.select(tag_t.c.image_id, sa.literal_column("'t'"), tag_t.c.value,
+                  _NO_TEXT, _NO_TEXT, no_id)
+        .where(tag_t.c.image_id == ids if one
+               else tag_t.c.image_id.in_(ids)),
+        sa.select(loc_t.c.image_id, sa.literal_column("'l'"), loc_t.c.value,
+                  loc_t.c.meta_data, loc_t.c.status, loc_t.c.id)
+        .where(loc_t.c.image_id == ids if one
+               else loc_t.c.image_id.in_(ids)))
+
+
+# The read path's statements are built once: building a SQLAlchemy
+# statement costs more than running it on SQLite. What changes per request
+# is a bound parameter.
+SELECT_CHILDREN = _children_statement(one=False)
+SELECT_ONE_CHILDREN = _children_statement(one=True)
+SELECT_ANY_IMAGE = sa.select(*IMAGE_COLUMNS).where(
+    IMAGES.c.id == sa.bindparam('image_id'))
+SELECT_IMAGE = SELECT_ANY_IMAGE.where(IMAGES.c.deleted == sa.false())
+_READABLE = can_read(sa.bindparam('project_id'))
+SELECT_READABLE_ANY_IMAGE = SELECT_ANY_IMAGE.where(_READABLE)
+SELECT_READABLE_IMAGE = SELECT_IMAGE.where(_READABLE)
+
+
+class StatementCache:
+    """A small thread-safe LRU of built statements."""
+
+    def __init__(self, size):
+        self._size = size
+        self._items = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            statement = self._items.get(key)
+            if statement is not None:
+                self._items.move_to_end(key)
+            return statement
+
+    def put(self, key, statement):
+        with self._lock:
+            self._items[key] = statement
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)

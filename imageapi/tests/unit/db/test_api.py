@@ -10,6 +10,7 @@ from imageapi.common import exception
 from imageapi import context
 from imageapi.db import api as db_api
 from imageapi.db import models
+from imageapi.db import query as db_query
 from imageapi.tests import base
 from imageapi.tests import fixtures
 
@@ -169,7 +170,7 @@ class SerializedWritersTest(RepositoryTestCase):
         import threading
 
         self.useFixture(pyfixtures.MockPatch(
-            'imageapi.db.api._serialize_writers', True))
+            'imageapi.db.sqlite._serialize_writers', True))
         inside, release, order = (threading.Event(), threading.Event(), [])
 
         @db_api._writer
@@ -198,7 +199,7 @@ class SerializedWritersTest(RepositoryTestCase):
 
     def test_nested_writers_do_not_wait_for_themselves(self):
         self.useFixture(pyfixtures.MockPatch(
-            'imageapi.db.api._serialize_writers', True))
+            'imageapi.db.sqlite._serialize_writers', True))
         image_id = self.create()['id']
 
         @db_api._writer
@@ -212,7 +213,7 @@ class ImageGetAllTest(RepositoryTestCase):
 
     def test_repeated_first_page_reuses_its_statement_per_caller(self):
         self.useFixture(pyfixtures.MockPatch(
-            'imageapi.db.api._LIST_STATEMENTS', db_api._StatementCache(8)))
+            'imageapi.db.api._LIST_STATEMENTS', db_query.StatementCache(8)))
         ctx_b = _ctx(project=PROJECT_B)
         mine = self.create(visibility='private')['id']
         theirs = self.create(ctx_b, visibility='private')['id']
@@ -230,7 +231,7 @@ class ImageGetAllTest(RepositoryTestCase):
         self.assertEqual(3, len(db_api._LIST_STATEMENTS._items))
 
     def test_statement_cache_keeps_the_most_recently_used(self):
-        cache = db_api._StatementCache(2)
+        cache = db_query.StatementCache(2)
         cache.put('a', 1)
         cache.put('b', 2)
         cache.get('a')
@@ -639,119 +640,3 @@ class ImageDestroyTest(RepositoryTestCase):
         db_api.image_destroy(self.ctx, image_id)
 
         self.assertIsNone(self.row(image_id).upload_claim)
-
-
-class SqliteFilePoolTest(base.TestCase):
-    """File SQLite keeps pooled connections, with imageapi's PRAGMAs."""
-
-    def setUp(self):
-        super().setUp()
-        from oslo_db.sqlalchemy import engines
-        path = self.useFixture(pyfixtures.TempDir()).join('pool.sqlite')
-        self.engine = engines.create_engine('sqlite:///' + path,
-                                            thread_checkin=False)
-        self.addCleanup(self.engine.dispose)
-        self.connects = []
-        sa.event.listen(self.engine, 'connect',
-                        lambda *args: self.connects.append(1))
-        # _pool_sqlite_file turns this on for the whole process.
-        self.useFixture(pyfixtures.MockPatch(
-            'imageapi.db.api._serialize_writers', False))
-
-    def test_oslo_db_null_pool_becomes_a_queue_pool(self):
-        self.assertIsInstance(self.engine.pool, sa.pool.NullPool)
-
-        db_api._pool_sqlite_file(self.engine, 7, 3, None)
-
-        self.assertIsInstance(self.engine.pool, sa.pool.QueuePool)
-        self.assertEqual(7, self.engine.pool.size())
-
-    def test_connections_are_reused_and_keep_wal(self):
-        db_api._pool_sqlite_file(self.engine, 4, 10, None)
-        for _ in range(20):
-            with self.engine.connect() as conn:
-                mode = conn.exec_driver_sql('PRAGMA journal_mode').scalar()
-                timeout = conn.exec_driver_sql('PRAGMA busy_timeout').scalar()
-
-        self.assertEqual(1, len(self.connects))
-        self.assertEqual('wal', mode)
-        self.assertEqual(30000, timeout)
-
-    def test_threads_share_the_pool(self):
-        import threading
-
-        db_api._pool_sqlite_file(self.engine, 4, 10, None)
-        with self.engine.begin() as conn:
-            conn.exec_driver_sql('CREATE TABLE t (n INTEGER)')
-        errors = []
-
-        def work(n):
-            # As in a db.api writer: BEGIN IMMEDIATE (see _sqlite_begin).
-            db_api._WRITING.depth = 1
-            try:
-                for i in range(20):
-                    with self.engine.begin() as conn:
-                        conn.exec_driver_sql('INSERT INTO t VALUES (%d)'
-                                             % (n * 100 + i))
-            except Exception as exc:  # noqa: B902 - reported below
-                errors.append(exc)
-            finally:
-                db_api._WRITING.depth = 0
-        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
-
-        self.assertEqual([], errors)
-        with self.engine.connect() as conn:
-            self.assertEqual(80, conn.exec_driver_sql(
-                'SELECT count(*) FROM t').scalar())
-        self.assertLessEqual(len(self.connects), 4)
-
-    def _other_writer_can_start(self):
-        import sqlite3
-
-        other = sqlite3.connect(self.engine.url.database, timeout=0,
-                                isolation_level=None)
-        try:
-            other.execute('BEGIN IMMEDIATE')
-            other.execute('ROLLBACK')
-            return True
-        except sqlite3.OperationalError:
-            return False
-        finally:
-            other.close()
-
-    def test_writers_take_the_write_lock_when_they_begin(self):
-        db_api._pool_sqlite_file(self.engine, 4, 10, None)
-        with self.engine.begin() as conn:
-            conn.exec_driver_sql('CREATE TABLE t (n INTEGER)')
-        db_api._WRITING.depth = 1
-        try:
-            with self.engine.begin():
-                writer_holds_lock = not self._other_writer_can_start()
-        finally:
-            db_api._WRITING.depth = 0
-        with self.engine.begin() as conn:
-            conn.exec_driver_sql('SELECT count(*) FROM t').scalar()
-            reader_holds_lock = not self._other_writer_can_start()
-
-        self.assertTrue(writer_holds_lock)
-        self.assertFalse(reader_holds_lock)
-
-    def test_a_sqlite_file_serializes_the_writers_of_the_process(self):
-        db_api._pool_sqlite_file(self.engine, 4, 10, None)
-
-        self.assertTrue(db_api._serialize_writers)
-
-    def test_other_backends_and_pools_are_left_alone(self):
-        pool = self.engine.pool
-        memory = sa.create_engine('sqlite://')
-        self.addCleanup(memory.dispose)
-        memory_pool = memory.pool
-
-        db_api._pool_sqlite_file(memory, 4, 10, None)
-
-        self.assertIs(memory_pool, memory.pool)
-        self.assertIs(pool, self.engine.pool)
