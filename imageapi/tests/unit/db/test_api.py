@@ -230,6 +230,32 @@ class ImageGetAllTest(RepositoryTestCase):
         # Three shapes: two callers, one other filter value.
         self.assertEqual(3, len(db_api._LIST_STATEMENTS._items))
 
+    def test_page_after_a_marker_is_a_range_scan_after_analyze(self):
+        # SQLite plans "created_at < :v OR (created_at = :v AND id < :id)"
+        # alone as a MULTI-INDEX OR plus a sort of every older image.
+        stmts = []
+        engine = db_api.get_engine()
+
+        def record(conn, cursor, sql, params, context, executemany):
+            stmts.append((sql, params))
+        sa.event.listen(engine, 'before_cursor_execute', record)
+        self.addCleanup(sa.event.remove, engine, 'before_cursor_execute',
+                        record)
+        ids = [self.create(visibility='public')['id'] for _ in range(60)]
+        with engine.begin() as conn:
+            conn.exec_driver_sql('ANALYZE')
+        stmts.clear()
+
+        page = db_api.image_get_all(self.admin, marker=ids[30], limit=5)
+
+        self.assertEqual(5, len(page))
+        sql, params = [s for s in stmts if 'LIMIT' in s[0]][-1]
+        with engine.connect() as conn:
+            plan = ' '.join(row[-1] for row in conn.exec_driver_sql(
+                'EXPLAIN QUERY PLAN ' + sql, params))
+        self.assertNotIn('MULTI-INDEX OR', plan)
+        self.assertIn('created_at<', plan.replace(' ', ''))
+
     def test_statement_cache_keeps_the_most_recently_used(self):
         cache = db_query.StatementCache(2)
         cache.put('a', 1)
