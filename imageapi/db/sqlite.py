@@ -5,7 +5,10 @@ db/api.py installs them (``configure``, ``_writer``); nothing here opens a trans
 """
 
 import contextlib
+import fcntl
+import os
 import threading
+import time
 
 import sqlalchemy as sa
 
@@ -61,30 +64,69 @@ def _sqlite_begin(connection):
     connection.info['in_transaction'] = True
 
 
-# A SQLite file has one writer at a time. Threads of one process that queue
-# for it on this lock get it the moment it is free; queued in SQLite's busy
-# handler they sleep in growing steps of up to 100 ms, and eight
-# connections writing at once saw p99s of a quarter second. Set by
-# pool_file_engine, so only for file-based SQLite.
+# A SQLite file has one writer at a time. Writers that queue for it on these
+# locks get it almost as soon as it is free; queued in SQLite's busy handler
+# they sleep in growing steps of up to 100 ms, and eight connections writing
+# at once saw p99s of a quarter to a third of a second. Threads of a process
+# queue on the RLock, processes on an flock of a file next to the database.
+# Set up by pool_file_engine, so only for file-based SQLite.
 _SQLITE_WRITERS = threading.RLock()
 _serialize_writers = False
+_lock_path = None
+_lock_file = (None, None)  # (pid, fd): each process opens its own
+# Past this, a writer goes on without the file lock: SQLite's busy timeout
+# (30 s) then decides, as it did before the lock existed.
+_LOCK_WAIT_SECONDS = 30.0
+
+
+def _lock_fd():
+    global _lock_file
+    pid = os.getpid()
+    if _lock_file[0] != pid:
+        # NOTE: after a fork the parent's descriptor shares the parent's
+        # lock; the child needs its own open file description.
+        _lock_file = (pid, os.open(_lock_path,
+                                   os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                                   0o600))
+    return _lock_file[1]
+
+
+def _lock_other_processes():
+    """Take the writer file lock; False if it could not be had in time."""
+    fd = _lock_fd()
+    deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+    pause = 0.0002
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
 
 
 @contextlib.contextmanager
 def writing():
-    """Around a writer transaction: take the writer lock, mark the thread.
+    """Around a writer transaction: take the writer locks, mark the thread.
 
     The mark makes _sqlite_begin start the transaction IMMEDIATE; nested
-    writers re-enter the lock.
+    writers re-enter the thread lock and do not take the file lock again.
     """
     lock = (_SQLITE_WRITERS if _serialize_writers
             else contextlib.nullcontext())
     with lock:
-        WRITING.depth = getattr(WRITING, 'depth', 0) + 1
+        depth = getattr(WRITING, 'depth', 0)
+        locked = (_serialize_writers and not depth
+                  and _lock_path is not None and _lock_other_processes())
+        WRITING.depth = depth + 1
         try:
             yield
         finally:
-            WRITING.depth -= 1
+            WRITING.depth = depth
+            if locked:
+                fcntl.flock(_lock_fd(), fcntl.LOCK_UN)
 
 
 def pool_file_engine(engine, pool_size, max_overflow, timeout):
@@ -96,12 +138,13 @@ def pool_file_engine(engine, pool_size, max_overflow, timeout):
     (pysqlite connections are then made with check_same_thread=False);
     this puts that back, sized by the [database] pool options.
     """
-    global _serialize_writers
+    global _serialize_writers, _lock_path
     pool = engine.pool
     if engine.dialect.name != 'sqlite' or not isinstance(
             pool, sa.pool.NullPool):
         return
     _serialize_writers = True
+    _lock_path = os.path.abspath(engine.url.database) + '.writer-lock'
     engine.pool = sa.pool.QueuePool(
         pool._creator, pool_size=5 if pool_size is None else pool_size,
         max_overflow=-1 if max_overflow is None else max_overflow,

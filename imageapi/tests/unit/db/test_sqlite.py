@@ -1,6 +1,8 @@
 """The SQLite engine plumbing of db/sqlite.py, on real SQLite files."""
 
 import sqlite3
+import subprocess
+import sys
 import threading
 
 import fixtures as pyfixtures
@@ -24,8 +26,11 @@ class SqliteFilePoolTest(base.TestCase):
         sa.event.listen(self.engine, 'connect',
                         lambda *args: self.connects.append(1))
         # _pool_sqlite_file turns this on for the whole process.
-        self.useFixture(pyfixtures.MockPatch(
-            'imageapi.db.sqlite._serialize_writers', False))
+        for name, value in (('_serialize_writers', False),
+                            ('_lock_path', None),
+                            ('_lock_file', (None, None))):
+            self.useFixture(pyfixtures.MockPatch(
+                'imageapi.db.sqlite.' + name, value))
 
     def test_oslo_db_null_pool_becomes_a_queue_pool(self):
         self.assertIsInstance(self.engine.pool, sa.pool.NullPool)
@@ -109,6 +114,31 @@ class SqliteFilePoolTest(base.TestCase):
         sqlite.pool_file_engine(self.engine, 4, 10, None)
 
         self.assertTrue(sqlite._serialize_writers)
+
+    def test_writers_of_other_processes_wait_for_the_file_lock(self):
+        sqlite.pool_file_engine(self.engine, 4, 10, None)
+        probe = ('import fcntl, os, sys\n'
+                 'fd = os.open(sys.argv[1], os.O_RDWR)\n'
+                 'try:\n'
+                 '    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n'
+                 '    print("free")\n'
+                 'except BlockingIOError:\n'
+                 '    print("held")\n')
+
+        def other_process_sees():
+            return subprocess.run(
+                [sys.executable, '-c', probe, sqlite._lock_path],
+                capture_output=True, text=True, check=True).stdout.strip()
+
+        with sqlite.writing():
+            with sqlite.writing():  # nested: no second lock, no deadlock
+                inside = other_process_sees()
+            still_inside = other_process_sees()
+        after = other_process_sees()
+
+        self.assertEqual(('held', 'held', 'free'),
+                         (inside, still_inside, after))
+        self.assertEqual(0, sqlite.WRITING.depth)
 
     def test_other_backends_and_pools_are_left_alone(self):
         pool = self.engine.pool
