@@ -68,7 +68,8 @@ def _sqlite_begin(connection):
 # locks get it almost as soon as it is free; queued in SQLite's busy handler
 # they sleep in growing steps of up to 100 ms, and eight connections writing
 # at once saw p99s of a quarter to a third of a second. Threads of a process
-# queue on the RLock, processes on an flock of a file next to the database.
+# queue on the RLock, processes on an flock of '<database>-writer-lock',
+# next to SQLite's own -wal and -shm files.
 # Set up by pool_file_engine, so only for file-based SQLite.
 _SQLITE_WRITERS = threading.RLock()
 _serialize_writers = False
@@ -144,7 +145,7 @@ def pool_file_engine(engine, pool_size, max_overflow, timeout):
             pool, sa.pool.NullPool):
         return
     _serialize_writers = True
-    _lock_path = os.path.abspath(engine.url.database) + '.writer-lock'
+    _lock_path = os.path.abspath(engine.url.database) + '-writer-lock'
     engine.pool = sa.pool.QueuePool(
         pool._creator, pool_size=5 if pool_size is None else pool_size,
         max_overflow=-1 if max_overflow is None else max_overflow,
