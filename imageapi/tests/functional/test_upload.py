@@ -140,6 +140,21 @@ class TestStreaming(UploadTestCase):
             time.sleep(0.05)
         self.assertQueuedAndEmpty(image_id)
 
+    def test_upload_malformed_chunked_framing_400_queued(self):
+        image_id = self.create_image()['id']
+        conn = self.client.begin(
+            'PUT', '/v2/images/%s/file' % image_id,
+            headers={'Content-Type': 'application/octet-stream',
+                     'Transfer-Encoding': 'chunked'})
+        self.addCleanup(conn.close)
+        conn.send(http_client.chunk_frame(b'y' * 65536) + b'zz\r\nnot hex')
+
+        response = conn.getresponse()
+
+        self.assertEqual(400, response.status)
+        self.assertIn('chunked', response.read().decode())
+        self.assertQueuedAndEmpty(image_id)
+
     def _wait_for_status(self, image_id, status, timeout=10):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
