@@ -10,7 +10,10 @@ import os
 import threading
 import time
 
+from oslo_log import log as logging
 import sqlalchemy as sa
+
+LOG = logging.getLogger(__name__)
 
 
 @sa.event.listens_for(sa.engine.Engine, 'connect')
@@ -94,7 +97,13 @@ def _lock_fd():
 
 def _lock_other_processes():
     """Take the writer file lock; False if it could not be had in time."""
-    fd = _lock_fd()
+    try:
+        fd = _lock_fd()
+    except OSError as exc:
+        # Without the file (a read-only directory, say) writers meet in
+        # SQLite's busy handler, as they did before it existed.
+        LOG.warning('SQLite writer lock %s unavailable: %s', _lock_path, exc)
+        return False
     deadline = time.monotonic() + _LOCK_WAIT_SECONDS
     pause = 0.0002
     while True:

@@ -140,6 +140,22 @@ class SqliteFilePoolTest(base.TestCase):
                          (inside, still_inside, after))
         self.assertEqual(0, sqlite.WRITING.depth)
 
+    def test_writers_go_on_without_a_lock_file_that_cannot_be_made(self):
+        sqlite.pool_file_engine(self.engine, 4, 10, None)
+        self.useFixture(pyfixtures.MockPatch(
+            'imageapi.db.sqlite._lock_path',
+            self.useFixture(pyfixtures.TempDir()).join('gone', 'lock')))
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql('CREATE TABLE t (n INTEGER)')
+
+        with sqlite.writing():
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql('INSERT INTO t VALUES (1)')
+
+        with self.engine.connect() as conn:
+            self.assertEqual(1, conn.exec_driver_sql(
+                'SELECT count(*) FROM t').scalar())
+
     def test_other_backends_and_pools_are_left_alone(self):
         pool = self.engine.pool
         memory = sa.create_engine('sqlite://')
