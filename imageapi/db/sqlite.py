@@ -97,12 +97,15 @@ def _lock_fd():
 
 def _lock_other_processes():
     """Take the writer file lock; False if it could not be had in time."""
+    global _lock_path
     try:
         fd = _lock_fd()
     except OSError as exc:
-        # Without the file (a read-only directory, say) writers meet in
-        # SQLite's busy handler, as they did before it existed.
+        # Without the file (a read-only directory, say) this process's
+        # writers meet others in SQLite's busy handler, as they did before
+        # the lock existed. Said once.
         LOG.warning('SQLite writer lock %s unavailable: %s', _lock_path, exc)
+        _lock_path = None
         return False
     deadline = time.monotonic() + _LOCK_WAIT_SECONDS
     pause = 0.0002

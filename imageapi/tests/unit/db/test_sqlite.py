@@ -155,6 +155,7 @@ class SqliteFilePoolTest(base.TestCase):
         with self.engine.connect() as conn:
             self.assertEqual(1, conn.exec_driver_sql(
                 'SELECT count(*) FROM t').scalar())
+        self.assertIsNone(sqlite._lock_path)  # not tried on every write
 
     def test_other_backends_and_pools_are_left_alone(self):
         pool = self.engine.pool
