@@ -69,35 +69,6 @@ class SocketBodyReader:
         self._reader = body.reader
         self._sock = sock
 
-    @classmethod
-    def from_environ(cls, environ):
-        """The reader for ``environ``'s body, or None where it does not apply.
-
-        It applies to a body of known length under gunicorn, checked on
-        gunicorn's own classes; any other server, or a gunicorn whose
-        internals differ, keeps reading ``wsgi.input``.
-        """
-        sock = environ.get('gunicorn.socket')
-        body = environ.get('wsgi.input')
-        if sock is None or body is None:
-            return None
-        try:
-            from gunicorn.http import body as gunicorn_body
-            from gunicorn.http import unreader as gunicorn_unreader
-        except ImportError:
-            return None
-        reader = getattr(body, 'reader', None)
-        unreader = getattr(reader, 'unreader', None)
-        if (isinstance(body, gunicorn_body.Body)
-                and isinstance(getattr(body, 'buf', None), io.BytesIO)
-                and isinstance(reader, gunicorn_body.LengthReader)
-                and isinstance(getattr(reader, 'length', None), int)
-                and isinstance(unreader, gunicorn_unreader.SocketUnreader)
-                and isinstance(getattr(unreader, 'buf', None), io.BytesIO)
-                and getattr(unreader, 'sock', None) is sock):
-            return cls(body, sock)
-        return None
-
     def read(self, n):
         held = self._body.buf.tell()
         if held:
@@ -142,26 +113,6 @@ class ChunkedBodyReader:
         self._reader = body.reader
         self._parse_errors = parse_errors
 
-    @classmethod
-    def from_environ(cls, environ):
-        """The reader for a chunked body under gunicorn, else None."""
-        body = environ.get('wsgi.input')
-        if body is None or 'gunicorn.socket' not in environ:
-            return None
-        try:
-            from gunicorn.http import body as gunicorn_body
-            from gunicorn.http import errors as gunicorn_errors
-        except ImportError:
-            return None
-        reader = getattr(body, 'reader', None)
-        if (isinstance(body, gunicorn_body.Body)
-                and isinstance(getattr(body, 'buf', None), io.BytesIO)
-                and isinstance(reader, gunicorn_body.ChunkedReader)
-                and isinstance(getattr(reader, 'buf', None), io.BytesIO)
-                and hasattr(reader, 'parser')):
-            return cls(body, (gunicorn_errors.ParseException,))
-        return None
-
     def read(self, n):
         held = self._body.buf.tell()
         if held:
@@ -193,6 +144,41 @@ class ChunkedBodyReader:
             raise
         del chunk[filled:]
         return chunk
+
+
+def gunicorn_body(environ):
+    """A SocketBodyReader or ChunkedBodyReader for ``environ``'s body, or None.
+
+    Only under gunicorn, checked on gunicorn's own classes; any other server,
+    or a gunicorn whose internals differ, keeps reading ``wsgi.input``.
+    """
+    sock = environ.get('gunicorn.socket')
+    body = environ.get('wsgi.input')
+    if sock is None or body is None:
+        return None
+    try:
+        from gunicorn.http import body as gunicorn_body
+        from gunicorn.http import errors as gunicorn_errors
+        from gunicorn.http import unreader as gunicorn_unreader
+    except ImportError:
+        return None
+    reader = getattr(body, 'reader', None)
+    if not (isinstance(body, gunicorn_body.Body)
+            and isinstance(getattr(body, 'buf', None), io.BytesIO)):
+        return None
+    if isinstance(reader, gunicorn_body.ChunkedReader):
+        if (isinstance(getattr(reader, 'buf', None), io.BytesIO)
+                and hasattr(reader, 'parser')):
+            return ChunkedBodyReader(body, (gunicorn_errors.ParseException,))
+        return None
+    unreader = getattr(reader, 'unreader', None)
+    if (isinstance(reader, gunicorn_body.LengthReader)
+            and isinstance(getattr(reader, 'length', None), int)
+            and isinstance(unreader, gunicorn_unreader.SocketUnreader)
+            and isinstance(getattr(unreader, 'buf', None), io.BytesIO)
+            and getattr(unreader, 'sock', None) is sock):
+        return SocketBodyReader(body, sock)
+    return None
 
 
 class LimitingReader:

@@ -245,26 +245,32 @@ def image_get_all(context, filters=None, marker=None, limit=None,
                                          marker)
         if marker_row is None:
             raise exception.MarkerNotFound(marker=marker)
-    key = None
-    if marker_row is None:
-        # A list statement depends on nothing but these; the first page of
-        # a list asked for again (clients poll) reuses the one built.
+    if marker_row is not None:
+        query = _list_statement(context, filters, marker_row, limit,
+                                sort_keys, sort_dirs)
+    else:
+        # A first page depends on nothing but these: asked for again
+        # (clients poll), its statement is reused.
         key = (context.is_admin, context.project_id,
                repr(sorted((filters or {}).items())), limit,
                tuple(sort_keys), tuple(sort_dirs))
         query = _LIST_STATEMENTS.get(key)
-        if query is not None:
-            return _to_dicts(context.connection,
-                             context.connection.execute(query).all())
-    query = image_query.visible(context, sa.select(*image_query.IMAGE_COLUMNS).where(
-        image_query.IMAGES.c.deleted == sa.false()))
-    query = image_query.apply_filters(context, query, filters or {})
-    query = image_query.paginate(query, marker_row, limit,
-                                 list(sort_keys), list(sort_dirs))
-    if key is not None:
-        _LIST_STATEMENTS.put(key, query)
+        if query is None:
+            query = _list_statement(context, filters, None, limit,
+                                    sort_keys, sort_dirs)
+            _LIST_STATEMENTS.put(key, query)
     return _to_dicts(context.connection,
                      context.connection.execute(query).all())
+
+
+def _list_statement(context, filters, marker_row, limit, sort_keys,
+                    sort_dirs):
+    query = image_query.visible(
+        context, sa.select(*image_query.IMAGE_COLUMNS).where(
+            image_query.IMAGES.c.deleted == sa.false()))
+    query = image_query.apply_filters(context, query, filters or {})
+    return image_query.paginate(query, marker_row, limit, list(sort_keys),
+                                list(sort_dirs))
 
 
 _LIST_STATEMENTS = image_query.StatementCache(256)

@@ -112,19 +112,15 @@ def copy(src_path, directory, chunk_size, hashing, fsync, sync_interval,
     start = time.perf_counter()
     cpu_start = time.process_time()
     writer = _Writer(directory, fsync, sync_interval) if write else None
-    with open(src_path, 'rb', buffering=0) as src:
-        while True:
-            chunk = src.read(chunk_size)
-            if not chunk:
-                break
-            size += len(chunk)
-            if hashing == 'serial':
-                md5.update(chunk)
-                sha512.update(chunk)
-            for chunks in queues:
-                chunks.put(chunk)
-            if writer is not None:
-                writer.write(chunk)
+    for chunk in _chunks(src_path, chunk_size):
+        size += len(chunk)
+        if hashing == 'serial':
+            md5.update(chunk)
+            sha512.update(chunk)
+        for chunks in queues:
+            chunks.put(chunk)
+        if writer is not None:
+            writer.write(chunk)
     for chunks in queues:
         chunks.put(None)
     for thread in threads:
@@ -145,14 +141,20 @@ def hash_only(src_path, algo, chunk_size=MIB):
     hash_obj = hashlib.new(algo)
     size = 0
     start = time.perf_counter()
+    for chunk in _chunks(src_path, chunk_size):
+        size += len(chunk)
+        hash_obj.update(chunk)
+    return _mbps(size, time.perf_counter() - start)
+
+
+def _chunks(src_path, chunk_size):
+    """The (cached) file in pieces of ``chunk_size``, unbuffered."""
     with open(src_path, 'rb', buffering=0) as src:
         while True:
             chunk = src.read(chunk_size)
             if not chunk:
-                break
-            size += len(chunk)
-            hash_obj.update(chunk)
-    return _mbps(size, time.perf_counter() - start)
+                return
+            yield chunk
 
 
 def sendfile_socket(src_path):

@@ -155,10 +155,7 @@ def _client_body(req):
     length = req.content_length
     if length is None and not req.is_body_readable:
         return streams.ClientReader(req.body_file)  # no body at all
-    if length is not None:
-        direct = streams.SocketBodyReader.from_environ(req.environ)
-    else:
-        direct = streams.ChunkedBodyReader.from_environ(req.environ)
+    direct = streams.gunicorn_body(req.environ)
     if direct is not None:
         return streams.ClientReader(direct, length)
     return streams.ClientReader(req.body_file_raw, length)

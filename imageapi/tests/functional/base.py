@@ -46,7 +46,32 @@ class InProcessTestCase(base.TestCase):
         return config.load_paste_app(self.conf)
 
 
-class ServerTestCase(base.TestCase):
+class RealServerTestCase(base.TestCase):
+    """What every test of a running ``imageapi-api`` uses: its log, its status checks."""
+
+    def start_server(self, **kwargs):
+        """Start ``server_fixture.Server(self.state_path, **kwargs)``."""
+        self.server = server_fixture.Server(self.state_path, **kwargs)
+        self.addOnException(self._attach_server_log)
+        self.useFixture(self.server)
+        return self.server
+
+    def _attach_server_log(self, exc_info):
+        self.addDetail('imageapi-api-log',
+                       content.text_content(self.server.log()))
+
+    def assertStatus(self, expected, response):
+        """Check the status, and that every response has a request id."""
+        self.assertEqual(expected, response.status,
+                         'unexpected response %r: %r'
+                         % (response, response.body))
+        self.assertIsNotNone(response.request_id,
+                             'no %s header' % http_client.REQUEST_ID_HEADER)
+        self.assertTrue(response.request_id.startswith('req-'),
+                        response.request_id)
+
+
+class ServerTestCase(RealServerTestCase):
     """A fresh ``imageapi-api`` per test, on ``self.state_path``.
 
     Set ``workers`` or ``server_env`` (OS_<GROUP>__<OPTION> variables) on
@@ -58,28 +83,10 @@ class ServerTestCase(base.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.server = server_fixture.Server(self.state_path,
-                                            workers=self.workers,
-                                            env=self.server_env)
-        self.addOnException(self._attach_server_log)
-        self.useFixture(self.server)
+        self.start_server(workers=self.workers, env=self.server_env)
         self.client = self.server.client()
 
-    def _attach_server_log(self, exc_info):
-        self.addDetail('imageapi-api-log',
-                       content.text_content(self.server.log()))
-
     # ------------------------------------------------------------ API
-    def assertStatus(self, expected, response):
-        """Check the status, and that every response has a request id."""
-        self.assertEqual(expected, response.status,
-                         'unexpected response %r: %r'
-                         % (response, response.body))
-        self.assertIsNotNone(response.request_id,
-                             'no %s header' % http_client.REQUEST_ID_HEADER)
-        self.assertTrue(response.request_id.startswith('req-'),
-                        response.request_id)
-
     def create_image(self, **fields):
         response = self.client.create_image(**fields)
         self.assertStatus(201, response)

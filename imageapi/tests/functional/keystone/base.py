@@ -6,15 +6,11 @@ authtoken validates real tokens there. Without a keystone the tests skip, or fai
 under CI (see fixtures.require_keystone).
 """
 
-from testtools import content
-
-from imageapi.tests import base
-from imageapi.tests.functional import client as http_client
+from imageapi.tests.functional import base as functional_base
 from imageapi.tests.functional.keystone import fixtures as ks_fixtures
-from imageapi.tests.functional import server as server_fixture
 
 
-class KeystoneServerTestCase(base.TestCase):
+class KeystoneServerTestCase(functional_base.RealServerTestCase):
     """A fresh ``imageapi-api --config-file <keystone flavor>`` per test.
 
     Set ``extra_config`` (``{section: {option: value}}``) on a subclass to
@@ -29,15 +25,8 @@ class KeystoneServerTestCase(base.TestCase):
         ks_fixtures.require_keystone(self)
         self.keystone = self.useFixture(
             ks_fixtures.Keystone(extra_config=self.extra_config))
-        self.server = server_fixture.Server(
-            self.state_path, workers=self.workers,
-            args=['--config-file', self.keystone.config_file])
-        self.addOnException(self._attach_server_log)
-        self.useFixture(self.server)
-
-    def _attach_server_log(self, exc_info):
-        self.addDetail('imageapi-api-log',
-                       content.text_content(self.server.log()))
+        self.start_server(workers=self.workers,
+                          args=['--config-file', self.keystone.config_file])
 
     def client(self, user=None, project=None):
         """A client sending ``user``'s token for ``project``; none if no user."""
@@ -48,11 +37,3 @@ class KeystoneServerTestCase(base.TestCase):
 
     def project_id(self, name):
         return self.keystone.server.projects[name]
-
-    def assertStatus(self, expected, response):
-        """Check the status, and that every response has a request id."""
-        self.assertEqual(expected, response.status,
-                         'unexpected response %r: %r'
-                         % (response, response.body))
-        self.assertIsNotNone(response.request_id,
-                             'no %s header' % http_client.REQUEST_ID_HEADER)

@@ -101,17 +101,9 @@ class KeystoneServer:
             'identity': {'methods': ['password'], 'password': {'user': {
                 'id': account['id'], 'password': account['password']}}},
             'scope': {'project': {'id': project_id}}}}
-        parsed = urllib.parse.urlsplit(self.auth_url)
-        conn = http.client.HTTPConnection(parsed.hostname, parsed.port,
-                                          timeout=60)
-        try:
-            conn.request('POST', parsed.path.rstrip('/') + '/auth/tokens',
-                         body=json.dumps(body).encode('utf-8'),
-                         headers={'Content-Type': 'application/json'})
-            response = conn.getresponse()
-            raw = response.read()
-        finally:
-            conn.close()
+        response, raw = self._tokens_call(
+            'POST', body=json.dumps(body).encode('utf-8'),
+            headers={'Content-Type': 'application/json'})
         if response.status != 201:
             raise KeystoneError('token for %s in %s: %d %r'
                                 % (user, project, response.status, raw[:300]))
@@ -122,20 +114,24 @@ class KeystoneServer:
 
         :raises KeystoneError: keystone did not answer 204.
         """
+        response, raw = self._tokens_call(
+            'DELETE', headers={'X-Auth-Token': token, 'X-Subject-Token': token})
+        if response.status != 204:
+            raise KeystoneError('revoking a token: %d %r'
+                                % (response.status, raw[:300]))
+
+    def _tokens_call(self, method, body=None, headers=None):
+        """One request to keystone's /v3/auth/tokens: (response, body)."""
         parsed = urllib.parse.urlsplit(self.auth_url)
         conn = http.client.HTTPConnection(parsed.hostname, parsed.port,
                                           timeout=60)
         try:
-            conn.request('DELETE', parsed.path.rstrip('/') + '/auth/tokens',
-                         headers={'X-Auth-Token': token,
-                                  'X-Subject-Token': token})
+            conn.request(method, parsed.path.rstrip('/') + '/auth/tokens',
+                         body=body, headers=headers or {})
             response = conn.getresponse()
-            raw = response.read()
+            return response, response.read()
         finally:
             conn.close()
-        if response.status != 204:
-            raise KeystoneError('revoking a token: %d %r'
-                                % (response.status, raw[:300]))
 
     def token(self, user, project=None):
         """A real token id for ``user`` in ``project``, fetched once per run."""

@@ -311,7 +311,7 @@ class SocketBodyReaderTestCase(GunicornBodyTestCase):
     def test_applies_only_to_gunicorn_length_bodies(self):
         body = self._body(10)
         environ = {'gunicorn.socket': self.server, 'wsgi.input': body}
-        self.assertIsInstance(streams.SocketBodyReader.from_environ(environ),
+        self.assertIsInstance(streams.gunicorn_body(environ),
                               streams.SocketBodyReader)
 
         chunked = self.gunicorn_body.Body(
@@ -321,7 +321,8 @@ class SocketBodyReaderTestCase(GunicornBodyTestCase):
                        'wsgi.input': io.BytesIO(b'0123456789')},
                       {'gunicorn.socket': self.client, 'wsgi.input': body},
                       {'gunicorn.socket': self.server, 'wsgi.input': chunked}):
-            self.assertIsNone(streams.SocketBodyReader.from_environ(other))
+            self.assertNotIsInstance(
+                streams.gunicorn_body(other), streams.SocketBodyReader)
 
 
 class _Request:
@@ -355,7 +356,7 @@ class ChunkedBodyReaderTestCase(GunicornBodyTestCase):
         sizes.append(len(data) - sum(sizes))
         next_request = b'GET /v2/images HTTP/1.1\r\n\r\n'
         body = self._chunked_body()
-        reader = streams.ChunkedBodyReader.from_environ(
+        reader = streams.gunicorn_body(
             {'gunicorn.socket': self.server, 'wsgi.input': body})
         self._send(_chunked(data, sizes) + next_request)
 
@@ -403,11 +404,12 @@ class ChunkedBodyReaderTestCase(GunicornBodyTestCase):
         chunked = self._chunked_body()
         length = self._body(10)
         self.assertIsInstance(
-            streams.ChunkedBodyReader.from_environ(
+            streams.gunicorn_body(
                 {'gunicorn.socket': self.server, 'wsgi.input': chunked}),
             streams.ChunkedBodyReader)
         for other in ({'wsgi.input': chunked},
                       {'gunicorn.socket': self.server, 'wsgi.input': length},
                       {'gunicorn.socket': self.server,
                        'wsgi.input': io.BytesIO(b'0\r\n\r\n')}):
-            self.assertIsNone(streams.ChunkedBodyReader.from_environ(other))
+            self.assertNotIsInstance(
+                streams.gunicorn_body(other), streams.ChunkedBodyReader)
