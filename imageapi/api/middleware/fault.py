@@ -1,14 +1,16 @@
 """The only map from exceptions to HTTP fault responses.
 
-ImageAPIException subclasses become JSON bodies shaped like webob's (and so Glance's):
-``{"code": "404 Not Found", "title": "Not Found", "message": ...}``; anything else is
-logged and becomes a generic 500 with no traceback.
+ImageAPIException subclasses become webob-shaped bodies (and so Glance's), JSON, HTML or
+plain text as the Accept header asks; anything else is logged and becomes a generic 500
+with no traceback.
 """
 
+import html
 import json
 
 from oslo_log import log as logging
 import webob
+import webob.acceptparse
 import webob.util
 
 from imageapi.common import exception
@@ -20,18 +22,42 @@ _GENERIC_500 = ('The server has either erred or is incapable of performing '
                 'the requested operation.')
 
 
-def fault_response(code, message, request_id=None, headers=None):
-    """A JSON fault response with webob's code/title/message fields."""
+_HTML_FAULT = ('<html>\n <head>\n  <title>%(status)s</title>\n </head>\n'
+               ' <body>\n  <h1>%(status)s</h1>\n  %(message)s<br /><br />\n'
+               ' </body>\n</html>')
+
+
+def fault_response(code, message, request_id=None, headers=None,
+                   accept=None):
+    """A fault response in the format webob (and so Glance) picks by Accept.
+
+    ``application/json`` (preferred over text/html) gets
+    ``{"code": "404 Not Found", "title": "Not Found", "message": ...,
+    "request_id": ...}`` without webob's ``<br />`` junk; ``text/html`` or
+    ``*/*`` get webob's HTML page, which python-glanceclient (it sends
+    ``*/*``) strips to "404 Not Found: <message>" (it cannot read a flat
+    JSON fault); anything else, and no Accept header, get text/plain.
+    """
     # webob's reason phrases, as in Glance's bodies; Python's http module
     # renames some of them (413 is "Content Too Large" from 3.13).
     title = webob.util.status_reasons.get(code, 'Error')
-    body = {'code': '%d %s' % (code, title), 'title': title,
-            'message': message}
-    if request_id:
-        body['request_id'] = request_id
-    response = webob.Response(status=code, content_type=wsgi.JSON_TYPE,
+    status = '%d %s' % (code, title)
+    offers = webob.acceptparse.create_accept_header(
+        accept or '').acceptable_offers(['text/html', wsgi.JSON_TYPE])
+    kind = offers[0][0] if offers else 'text/plain'
+    if kind == wsgi.JSON_TYPE:
+        body = {'code': status, 'title': title, 'message': message}
+        if request_id:
+            body['request_id'] = request_id
+        text = json.dumps(body)
+    elif kind == 'text/html':
+        text = _HTML_FAULT % {'status': status,
+                              'message': html.escape(message)}
+    else:
+        text = '%s\n\n%s\n' % (status, message)
+    response = webob.Response(status=code, content_type=kind,
                               charset='utf-8')
-    response.body = json.dumps(body).encode('utf-8')
+    response.body = text.encode('utf-8')
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
@@ -41,8 +67,8 @@ class FaultMiddleware(wsgi.Middleware):
     """Catch what the app below raises and render it as a fault."""
 
     def __call__(self, environ, start_response):
-        # The app below raises before it calls start_response (the router
-        # is a wsgify app), so the fault can still start the response.
+        # The app below raises before it calls start_response, so the
+        # fault can still start the response.
         try:
             return self.application(environ, start_response)
         except exception.ImageAPIException as exc:
@@ -51,13 +77,14 @@ class FaultMiddleware(wsgi.Middleware):
                           wsgi.Request(environ).path, exc.msg)
             response = fault_response(
                 exc.code, exc.msg, environ.get('openstack.request_id'),
-                exc.headers)
+                exc.headers, environ.get('HTTP_ACCEPT'))
         except Exception:
             LOG.exception('Unexpected error serving %s %s',
                           environ['REQUEST_METHOD'],
                           wsgi.Request(environ).path)
             response = fault_response(500, _GENERIC_500,
-                                      environ.get('openstack.request_id'))
+                                      environ.get('openstack.request_id'),
+                                      accept=environ.get('HTTP_ACCEPT'))
         return response(environ, start_response)
 
 

@@ -63,7 +63,10 @@ class Client:
     def __init__(self, host, port, headers=None, timeout=60):
         self.host = host
         self.port = port
-        self.headers = dict(headers or {})
+        # As openstacksdk asks; faults then come as JSON (python-glanceclient
+        # sends */* and gets HTML: see TestErrors).
+        self.headers = {'Accept': JSON}
+        self.headers.update(headers or {})
         self.timeout = timeout
 
     def connection(self, timeout=None):

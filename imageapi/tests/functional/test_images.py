@@ -201,6 +201,19 @@ class TestErrors(base.ServerTestCase):
         self.assertNotIn('Traceback', response.body.decode('utf-8'))
         return body
 
+    def test_glanceclient_gets_faults_it_can_read(self):
+        # python-glanceclient sends Accept: */* and reads a JSON fault only
+        # in Glance's nested form; for HTML it strips the tags.
+        response = self.client.get(
+            '/v2/images/8c4e5a0e-54e5-4e1f-8d3b-2a59fd6c5a01',
+            headers={'Accept': '*/*'})
+
+        self.assertStatus(404, response)
+        self.assertEqual('text/html',
+                         response.headers['Content-Type'].split(';')[0])
+        self.assertIn('<h1>404 Not Found</h1>', response.body.decode())
+        self.assertIn('No image found with ID 8c4e5a0e', response.body.decode())
+
     def test_unknown_image_is_404(self):
         self.assertFault(404, self.client.get(
             '/v2/images/8c4e5a0e-54e5-4e1f-8d3b-2a59fd6c5a01'))

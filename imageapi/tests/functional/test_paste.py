@@ -36,7 +36,8 @@ class TestNoAuthPipeline(base.InProcessTestCase):
         body = self.api.get('/v2/images/%s/file' % image['id']).body
         self.assertEqual(_DATA, body)
         self.api.delete('/v2/images/%s' % image['id'], status=204)
-        response = self.api.get('/v2/images/%s' % image['id'], status=404)
+        response = self.api.get('/v2/images/%s' % image['id'], status=404,
+                                headers={'Accept': 'application/json'})
         self.assertEqual('application/json', response.content_type)
         self.assertIn('x-openstack-request-id', response.headers)
 

@@ -1,5 +1,7 @@
 """Tests of the fault middleware: JSON faults with request ids, never a traceback."""
 
+import re
+
 import fixtures
 import webob
 import webob.dec
@@ -115,6 +117,7 @@ class FaultMiddlewareTest(test_base.TestCase):
         def app(req):
             raise exc
         req = webob.Request.blank('/x', environ=environ or {})
+        req.environ.setdefault('HTTP_ACCEPT', 'application/json')
         return req.get_response(fault.FaultMiddleware(app))
 
     def test_api_exception_becomes_json_fault(self):
@@ -140,8 +143,49 @@ class FaultMiddlewareTest(test_base.TestCase):
         self.assertNotIn('internal', resp.text)
 
     def test_fault_response_uses_http_reason_as_title(self):
-        resp = fault.fault_response(413, 'too big')
+        resp = fault.fault_response(413, 'too big', accept='application/json')
 
         self.assertEqual({'code': '413 Request Entity Too Large',
                           'title': 'Request Entity Too Large',
                           'message': 'too big'}, resp.json)
+
+
+class FaultFormatTest(test_base.TestCase):
+    """The body format follows Accept as webob's (so Glance's) does."""
+
+    def test_json_when_json_is_preferred(self):
+        for accept in ('application/json',
+                       'application/json, text/html;q=0.5'):
+            resp = fault.fault_response(404, 'No image', 'req-1', accept=accept)
+            self.assertEqual('application/json', resp.content_type, accept)
+            self.assertEqual('No image', resp.json['message'])
+
+    def test_html_for_any_as_glanceclient_sends(self):
+        for accept in ('*/*', 'text/html'):
+            resp = fault.fault_response(409, 'from <active> to saving',
+                                        accept=accept)
+            self.assertEqual('text/html', resp.content_type, accept)
+            self.assertEqual(409, resp.status_int)
+            self.assertIn('<title>409 Conflict</title>', resp.text)
+            self.assertIn('from &lt;active&gt; to saving', resp.text)
+
+    def test_html_reads_as_status_and_message_once_tags_are_stripped(self):
+        # python-glanceclient's exc.from_response for a text/html body.
+        resp = fault.fault_response(404, 'No image found with ID x',
+                                    accept='*/*')
+        lines = [re.sub(r'<.+?>', '', line.strip())
+                 for line in resp.text.splitlines()]
+        seen = []
+        for line in lines:
+            if line and line not in seen:
+                seen.append(line)
+
+        self.assertEqual('404 Not Found: No image found with ID x',
+                         ': '.join(seen))
+
+    def test_plain_text_otherwise_and_without_accept(self):
+        for accept in ('text/plain', None, ''):
+            resp = fault.fault_response(400, 'Bad size', accept=accept)
+
+            self.assertEqual('text/plain', resp.content_type, accept)
+            self.assertEqual('400 Bad Request\n\nBad size\n', resp.text)

@@ -84,7 +84,10 @@ class APITestCase(base.TestCase):
             application/json).
         :returns: the webob Response.
         """
-        all_headers = self.identity_headers(project=project, admin=admin)
+        # As openstacksdk and the glance CLI's JSON consumers ask; faults
+        # come as JSON then (see test_fault for the other formats).
+        all_headers = {'Accept': JSON}
+        all_headers.update(self.identity_headers(project=project, admin=admin))
         all_headers.update(headers or {})
         req = webob.Request.blank(path, method=method, headers=all_headers)
         if json_body is not _NO_BODY:

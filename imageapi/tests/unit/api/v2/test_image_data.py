@@ -73,6 +73,7 @@ class ImageDataTestCase(base.TestCase):
     def request(self, method, path, body=None, headers=None, project=PROJECT,
                 chunked=False, content_type='application/octet-stream'):
         req = webob.Request.blank(path, method=method)
+        req.headers['Accept'] = 'application/json'
         req.headers['X-Project-Id'] = project
         req.headers['X-Roles'] = 'member'
         if body is not None:
