@@ -14,6 +14,7 @@ from oslo_log import log as logging
 from imageapi.common import config
 from imageapi.db import api as db_api
 from imageapi.db import migration
+from imageapi import service
 
 
 def init_application():
@@ -31,10 +32,10 @@ def init_application():
     config.parse_args([], conf, default_config_files=files,
                       default_config_dirs=dirs)
     logging.setup(conf, 'imageapi')
-    # Schema first: loading the app starts threads that query the database.
+    # Schema first: the start-up step starts threads that query the database.
     db_api.configure(conf)
     migration.ensure_schema(conf)
-    return config.load_paste_app(conf)
+    return config.load_paste_app(conf, service.start(conf))
 
 
 class _Application:

@@ -12,13 +12,10 @@ from imageapi.api.v2 import images
 from imageapi.api.v2 import limits
 from imageapi.api.v2 import members
 from imageapi.api.v2 import schemas
-from imageapi.api.v2 import upload_leases
 from imageapi.common import config
 from imageapi.common import exception
 from imageapi.common import wsgi
-from imageapi.db import api as db_api
 from imageapi import policy
-from imageapi import store
 
 # path -> {method: (controller key, action)}
 ROUTES = (
@@ -63,20 +60,22 @@ def build_mapper():
 class API:
     """The WSGI app: match the route, call ``controller.action(req, **args)``."""
 
-    def __init__(self, conf):
+    def __init__(self, conf, service):
+        """Build the controllers over ``service`` (imageapi/service.py).
+
+        Nothing here has side effects beyond this object: the process's
+        start-up step made ``service``.
+        """
         self.conf = conf
-        db_api.configure(conf)
-        driver = store.get_driver(conf)
-        self.leases = upload_leases.LeaseKeeper(conf, driver)
-        if conf.upload.reap_interval:
-            self.leases.start()
+        driver = service.driver
         self.enforcer = policy.Enforcer(conf)
         keystone_limits = limits.KeystoneLimits(conf)
         self.controllers = {
             'images': images.ImagesController(conf, driver, self.enforcer,
                                               keystone_limits),
             'image_data': image_data.ImageDataController(
-                conf, driver, self.leases, self.enforcer, keystone_limits),
+                conf, driver, service.leases, self.enforcer,
+                keystone_limits),
             'members': members.MembersController(conf, self.enforcer),
             'schemas': schemas.SchemasController(conf),
             'discovery': discovery.DiscoveryController(keystone_limits),
@@ -113,5 +112,6 @@ def _not_allowed(method, allowed):
 
 
 def app_factory(global_conf, **local_conf):
-    """Paste app factory; the ConfigOpts comes in via load_paste_app."""
-    return API(config.conf_from_paste(global_conf))
+    """Paste app factory; ConfigOpts and Service come via load_paste_app."""
+    return API(config.conf_from_paste(global_conf),
+               config.service_from_paste(global_conf))

@@ -14,7 +14,9 @@ from gunicorn.app import base as gunicorn_base
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from imageapi.cmd import gunicorn_input
 from imageapi.common import config
+from imageapi import service
 
 LOG = logging.getLogger(__name__)
 
@@ -79,7 +81,10 @@ class Server(gunicorn_base.BaseApplication):
                   flush=True)
 
     def load(self):
-        return config.load_paste_app(self.conf)
+        # In each worker, after the fork: the start-up step's threads and
+        # database connections must belong to the process that uses them.
+        app = config.load_paste_app(self.conf, service.start(self.conf))
+        return gunicorn_input.FastInput(app)
 
 
 def _ensure_schema(conf):

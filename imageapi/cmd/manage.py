@@ -4,10 +4,10 @@ import sys
 
 from oslo_config import cfg
 
-from imageapi.api.v2 import upload_leases
 from imageapi.common import config
 from imageapi.db import api as db_api
 from imageapi.db import migration
+from imageapi import leases
 from imageapi import store
 
 
@@ -21,7 +21,7 @@ def _db_version(conf):
 
 
 def _image_reap(conf):
-    reaped = upload_leases.reap_expired(store.get_driver(conf))
+    reaped = leases.reap_expired(store.get_driver(conf))
     for image_id in reaped:
         print('Image %s: expired upload reaped, status queued' % image_id)
     print('%d expired uploads reaped' % len(reaped))

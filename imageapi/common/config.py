@@ -2,6 +2,7 @@
 
 import os
 import sys
+import threading
 import weakref
 
 from oslo_config import cfg
@@ -66,20 +67,58 @@ def find_paste_config(conf):
 _LOADED_CONFS = weakref.WeakValueDictionary()
 
 
-def load_paste_app(conf, name=None):
+_LOADED_SERVICES = {}
+
+
+def load_paste_app(conf, service, name=None):
     """Load pipeline ``imageapi-<flavor>`` of the paste file, bound to ``conf``.
 
-    Factories get ``conf`` back with ``conf_from_paste(global_conf)``, so no
-    module-level ConfigOpts is needed.
+    Factories get ``conf`` back with ``conf_from_paste(global_conf)`` and the
+    process's ``service`` (imageapi/service.py, from its start-up step) with
+    ``service_from_paste``, so no module-level ConfigOpts is needed.
     """
     name = name or 'imageapi-%s' % conf.paste_deploy.flavor
     path = find_paste_config(conf)
     key = str(id(conf))
     _LOADED_CONFS[key] = conf
-    return deploy.loadapp('config:%s' % path, name=name,
-                          global_conf={'imageapi_conf': key})
+    _LOADED_SERVICES[key] = service
+    try:
+        return deploy.loadapp('config:%s' % path, name=name,
+                              global_conf={'imageapi_conf': key})
+    finally:
+        del _LOADED_SERVICES[key]
 
 
 def conf_from_paste(global_conf):
     """The ConfigOpts that load_paste_app() was called with."""
     return _LOADED_CONFS[global_conf['imageapi_conf']]
+
+
+def service_from_paste(global_conf):
+    """The Service that load_paste_app() was called with."""
+    return _LOADED_SERVICES[global_conf['imageapi_conf']]
+
+
+_GLOBAL_CONF_LOCK = threading.Lock()
+_global_conf_files = None
+
+
+def load_global_conf(conf):
+    """Parse the global ``cfg.CONF`` from the files ``conf`` was read from.
+
+    For libraries that read only the global object (oslo.limit, with
+    keystoneauth's dynamic options); once per process and set of files.
+    """
+    global _global_conf_files
+    files = (tuple(conf.config_file or ()), tuple(conf.config_dir or ()))
+    with _GLOBAL_CONF_LOCK:
+        if _global_conf_files == files:
+            return
+        args = []
+        for path in files[0]:
+            args += ['--config-file', path]
+        for path in files[1]:
+            args += ['--config-dir', path]
+        cfg.CONF(args, project='imageapi', default_config_files=[],
+                 default_config_dirs=[])
+        _global_conf_files = files

@@ -1,8 +1,8 @@
 """Inspect the format of an upload while it streams, as Glance's set_data does.
 
-ImageDataController.upload wraps the body of a bare-container image in
-InspectingReader; its verdict (a virtual size, or ImageFormatMismatch: 415)
-is reached before the store sees the end of the stream. See glance/location.py
+streams.UploadStream feeds the body of a bare-container image to a
+FormatInspector; its verdict (a virtual size, or ImageFormatMismatch: 415)
+is reached before the store driver commits the data. See glance/location.py
 ``ImageProxy.set_data`` (Glance 33) and oslo.utils' imageutils/format_inspector.py.
 """
 
@@ -34,7 +34,7 @@ def needs_inspection(container_format):
 
 
 class _Feed:
-    """The source InspectWrapper reads: the chunk InspectingReader just read."""
+    """The source InspectWrapper reads: the chunk FormatInspector was fed."""
 
     chunk = b''
 
@@ -43,27 +43,25 @@ class _Feed:
         return chunk
 
 
-class InspectingReader:
-    """A reader that passes bytes through and checks them against disk_format.
+class FormatInspector:
+    """Checks the bytes of an upload against its disk_format as they stream.
 
-    oslo.utils' InspectWrapper keeps only the header regions its inspectors
-    ask for (about 1.2 MiB at worst: a VMDK descriptor, VHDX tables, the ISO
-    system area), never the image. Once every inspector has its regions the
-    format is decided (after 256 KiB for most images, a few MiB for VHDX) and
-    inspection stops, so the rest of the stream costs a counter update per
-    read. A VMDK with a footer, and LUKS, are inspected to the end.
+    streams.UploadStream feeds it every chunk and asks for its verdict at the
+    end. oslo.utils' InspectWrapper keeps only the header regions its
+    inspectors ask for (about 1.2 MiB at worst: a VMDK descriptor, VHDX
+    tables, the ISO system area), never the image. Once every inspector has
+    its regions the format is decided (after 256 KiB for most images, a few
+    MiB for VHDX) and inspection stops, so the rest of the stream costs
+    nothing here. A VMDK with a footer, and LUKS, are inspected to the end.
 
-    The verdict is reached as soon as the format is decided, or at the end of
-    the stream; a rejection is raised from ``read()`` then, so the store
-    driver aborts and keeps nothing (in Glance the data was already stored).
+    A rejection is raised from ``feed`` as soon as the format is decided, or
+    from ``finish`` at the end of the stream: before the store driver commits,
+    so a refused upload keeps nothing (in Glance the data was already stored).
     """
 
-    def __init__(self, reader, disk_format, require_match=True,
-                 nonfatal_checks=()):
-        """Wrap ``reader``.
+    def __init__(self, disk_format, require_match=True, nonfatal_checks=()):
+        """Inspect for ``disk_format``.
 
-        :param reader: object with a ``read(n)`` method, such as
-            ``req.body_file`` or a LimitingReader.
         :param disk_format: the image's disk_format.
         :param require_match: ``[image_format] require_image_format_match``;
             when False a mismatch is logged and the upload goes on.
@@ -71,7 +69,6 @@ class InspectingReader:
             when the data is detected as gpt, as Glance's
             ``[image_format] gpt_safety_checks_nonfatal``.
         """
-        self._reader = reader
         self._disk_format = disk_format
         self._require_match = require_match
         self._nonfatal = frozenset(nonfatal_checks)
@@ -83,32 +80,23 @@ class InspectingReader:
         self._inspector = None
         self._size_from = None
         self._error = None
-        self.bytes_read = 0
 
-    def read(self, n):
-        """Return up to ``n`` bytes of the wrapped reader, unchanged.
+    def feed(self, chunk):
+        """Inspect the next chunk of the stream.
 
-        :raises ImageFormatMismatch: once the data is known not to match
-            ``disk_format`` or fails a safety check; at the latest on the
-            read that returns the end of the stream.
+        :raises ImageFormatMismatch: the data is known not to match
+            ``disk_format``, or fails a safety check.
         """
-        chunk = self._reader.read(n)
-        if chunk:
-            self.bytes_read += len(chunk)
-            if self._feeding:
-                self._inspect(chunk)
-        elif n:
-            self.finish()
-        return chunk
+        if self._feeding and chunk:
+            self._inspect(chunk)
 
-    def finish(self):
+    def finish(self, total_bytes):
         """Return the virtual size in bytes (None if unknown) after the end.
 
-        Call it once the stream has been read to its end; ``read()`` already
-        does on the read that returns b''. Calling it again is harmless.
-
+        :param total_bytes: how many bytes the stream had.
         :raises ImageFormatMismatch: the data does not match ``disk_format``
             (when a match is required), or fails the format's safety checks.
+            Calling it again raises the same exception again.
         """
         if not self._finished:
             self._finished = True
@@ -118,7 +106,7 @@ class InspectingReader:
                 self._decide()
         if self._error is not None:
             raise self._error
-        return self._virtual_size()
+        return self._virtual_size(total_bytes)
 
     def _inspect(self, chunk):
         self._feed.chunk = chunk
@@ -137,12 +125,12 @@ class InspectingReader:
             self._feeding = False
             raise
 
-    def _virtual_size(self):
+    def _virtual_size(self, total_bytes):
         inspector = self._inspector
         if self._size_from == _FROM_BYTES or (
                 self._size_from == _FROM_HEADER and _counts_bytes(inspector)):
             # NOTE: the inspector stopped counting when inspection stopped.
-            size = self.bytes_read
+            size = total_bytes
         elif self._size_from == _FROM_HEADER:
             size = inspector.virtual_size
         else:

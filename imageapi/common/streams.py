@@ -1,11 +1,13 @@
-"""Bounded reading and single-pass hashing of image data streams.
+"""What an upload's bytes pass through between the client and a store driver.
 
-The upload controller wraps the request body in LimitingReader; store drivers
-iterate HashingChunks over it, so size and hashes describe the bytes written.
+``UploadStream`` is the one place that assembles it: the declared length, the size cap,
+the storage quota reservations, the format inspection and the hashes, all over one
+byte counter. api/v2/image_data.py builds one per upload and hands it to the store
+driver's ``add``, which only writes the chunks it yields. ``ClientReader`` is the
+request body as the stream reads it. Stdlib only; it knows no server and no database.
 """
 
 import hashlib
-import io
 import queue
 import threading
 
@@ -15,6 +17,9 @@ from imageapi.common import exception
 # Chunks smaller than this are hashed on the caller's thread: a handoff to
 # two threads costs more than hashing a few KiB.
 _THREADED_MIN = 256 * 1024
+
+# Bytes an upload of unknown size reserves from the quota at a time.
+QUOTA_STEP = 64 * 1024 * 1024
 
 
 class ClientReader:
@@ -45,175 +50,6 @@ class ClientReader:
         self.bytes_read += len(data)
         if self._remaining is not None:
             self._remaining -= len(data)
-        return data
-
-
-class SocketBodyReader:
-    """A Content-Length body received from gunicorn's client socket itself.
-
-    gunicorn's own body reader copies every received MiB four to six times
-    between BytesIO buffers, holding the GIL: about as much CPU per GB as
-    hashing it. This reader first takes what gunicorn already received,
-    through gunicorn's reader (no socket read happens there), then receives
-    straight into a new buffer per read. Every byte it takes off the socket
-    is taken off gunicorn's LengthReader too, so the server's view of the
-    connection stays exact: a body left unread (a refused upload) is still
-    drained by gunicorn before the next request on the connection, and a
-    failed read marks the body failed so the connection is closed.
-
-    Chunks are bytearrays, each new and never written again once returned.
-    """
-
-    def __init__(self, body, sock):
-        self._body = body
-        self._reader = body.reader
-        self._sock = sock
-
-    def read(self, n):
-        held = self._body.buf.tell()
-        if held:
-            return self._body.read(min(n, held))
-        held = min(self._reader.unreader.buf.tell(), self._reader.length)
-        if held:
-            return self._reader.read(min(n, held))
-        n = min(n, self._reader.length)
-        if n <= 0:
-            return b''
-        chunk = bytearray(n)
-        view = memoryview(chunk)
-        received = 0
-        try:
-            while received < n:
-                count = self._sock.recv_into(view[received:])
-                if not count:
-                    raise ConnectionError('client closed the connection '
-                                          'before the end of the body')
-                received += count
-                self._reader.length -= count
-        except OSError:
-            self._body.failed = True
-            raise
-        return chunk
-
-
-class ChunkedBodyReader:
-    """A chunked request body taken from gunicorn's chunk parser directly.
-
-    gunicorn's ChunkedReader and Body pass every piece of chunk data
-    through two BytesIO buffers (several copies under the GIL). This
-    reader pulls the pieces from gunicorn's own parser, which keeps doing
-    the framing and its checks, and copies each into the chunk it returns:
-    one copy. What it takes but does not return goes back into gunicorn's
-    reader buffer; bad framing marks the body failed (the connection then
-    closes) and is raised as an OSError, as a client going away is.
-    """
-
-    def __init__(self, body, parse_errors=()):
-        self._body = body
-        self._reader = body.reader
-        self._parse_errors = parse_errors
-
-    def read(self, n):
-        held = self._body.buf.tell()
-        if held:
-            return self._body.read(min(n, held))
-        held = self._reader.buf.tell()
-        if held:
-            return self._reader.read(min(n, held))
-        if self._reader.parser is None:
-            return b''
-        chunk = bytearray(n)
-        filled = 0
-        try:
-            while filled < n:
-                try:
-                    piece = next(self._reader.parser)
-                except StopIteration:
-                    self._reader.parser = None
-                    break
-                take = min(len(piece), n - filled)
-                chunk[filled:filled + take] = memoryview(piece)[:take]
-                if take < len(piece):
-                    self._reader.buf.write(memoryview(piece)[take:])
-                filled += take
-        except self._parse_errors as exc:
-            self._body.failed = True
-            raise OSError('malformed chunked body: %s' % exc)
-        except OSError:
-            self._body.failed = True
-            raise
-        del chunk[filled:]
-        return chunk
-
-
-def gunicorn_body(environ):
-    """A SocketBodyReader or ChunkedBodyReader for ``environ``'s body, or None.
-
-    Only under gunicorn, checked on gunicorn's own classes; any other server,
-    or a gunicorn whose internals differ, keeps reading ``wsgi.input``.
-    """
-    sock = environ.get('gunicorn.socket')
-    body = environ.get('wsgi.input')
-    if sock is None or body is None:
-        return None
-    try:
-        from gunicorn.http import body as gunicorn_body
-        from gunicorn.http import errors as gunicorn_errors
-        from gunicorn.http import unreader as gunicorn_unreader
-    except ImportError:
-        return None
-    reader = getattr(body, 'reader', None)
-    if not (isinstance(body, gunicorn_body.Body)
-            and isinstance(getattr(body, 'buf', None), io.BytesIO)):
-        return None
-    if isinstance(reader, gunicorn_body.ChunkedReader):
-        if (isinstance(getattr(reader, 'buf', None), io.BytesIO)
-                and hasattr(reader, 'parser')):
-            return ChunkedBodyReader(body, (gunicorn_errors.ParseException,))
-        return None
-    unreader = getattr(reader, 'unreader', None)
-    if (isinstance(reader, gunicorn_body.LengthReader)
-            and isinstance(getattr(reader, 'length', None), int)
-            and isinstance(unreader, gunicorn_unreader.SocketUnreader)
-            and isinstance(getattr(unreader, 'buf', None), io.BytesIO)
-            and getattr(unreader, 'sock', None) is sock):
-        return SocketBodyReader(body, sock)
-    return None
-
-
-class LimitingReader:
-    """A reader that raises once more than ``limit`` bytes went through it.
-
-    Readers stack: wrap one LimitingReader in another to enforce both the
-    image size cap and the storage quota, each with its own exception.
-    """
-
-    def __init__(self, fileobj, limit, exc_factory):
-        """Wrap ``fileobj``.
-
-        :param fileobj: object with a ``read(n)`` method, such as
-            ``req.body_file``.
-        :param limit: the largest number of bytes that may be read.
-        :param exc_factory: callable taking no arguments that returns the
-            exception to raise once the count exceeds ``limit``.
-        """
-        self._fileobj = fileobj
-        self._limit = limit
-        self._exc_factory = exc_factory
-        self.bytes_read = 0
-
-    def read(self, n):
-        """Return up to ``n`` bytes from the wrapped reader; b'' at the end.
-
-        ``n`` is required: a read without a size would buffer a whole body.
-
-        :raises: whatever ``exc_factory()`` returns, once the total read
-            exceeds the limit. The bytes of that read are not returned.
-        """
-        data = self._fileobj.read(n)
-        self.bytes_read += len(data)
-        if self.bytes_read > self._limit:
-            raise self._exc_factory()
         return data
 
 
@@ -251,62 +87,23 @@ class _HashThread:
             self._thread.join()
 
 
-class HashingChunks:
-    """Iterate a reader in chunks, hashing every chunk as it goes by.
+class Hashes:
+    """md5 (``checksum``) and ``hash_algo`` over every chunk given to update.
 
-    Once the iteration ends, ``size``, ``checksum`` (md5 hex), ``hash_algo``
-    and ``hash_value`` describe exactly the bytes yielded. The two digests
-    are computed on two threads (see _HashThread); use the object as a
-    context manager so they stop on every path.
+    Large chunks are hashed on two threads (see _HashThread). Chunks must not
+    change once given: the threads may still be reading them.
     """
 
-    def __init__(self, reader, chunk_size, hash_algo):
-        """Prepare to read ``reader`` ``chunk_size`` bytes at a time.
-
-        :param reader: object with a ``read(n)`` method. It may return fewer
-            bytes than asked, as socket-backed readers do; only b'' ends the
-            stream.
-        :param chunk_size: the most bytes asked for per read.
-        :param hash_algo: a ``hashlib.new`` algorithm name, such as 'sha512'.
-        :raises ValueError: if ``hash_algo`` is not available; raised before
-            anything is read.
-        """
-        self._reader = reader
-        self._chunk_size = chunk_size
+    def __init__(self, hash_algo):
+        """:raises ValueError: ``hash_algo`` is not a hashlib algorithm."""
         self.hash_algo = hash_algo
         self._hash = hashlib.new(hash_algo)
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._threads = None
-        self._done = False
-        self.size = 0
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self._finish()
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        if self._done:
-            raise StopIteration
-        chunk = self._reader.read(self._chunk_size)
-        if not chunk:
-            self._done = True
-            self._finish()
-            raise StopIteration
-        self._update(chunk)
-        return chunk
-
-    def _update(self, chunk):
-        # NOTE: the only place that hashes. Chunks are never changed once
-        # read (bytes, or SocketBodyReader's new bytearrays), so the hash
-        # threads may read one while the caller writes it out.
-        self.size += len(chunk)
+    def update(self, chunk):
         if self._threads is None:
-            if self._done or len(chunk) < _THREADED_MIN:
+            if len(chunk) < _THREADED_MIN:
                 self._md5.update(chunk)
                 self._hash.update(chunk)
                 return
@@ -314,19 +111,134 @@ class HashingChunks:
         for thread in self._threads:
             thread.update(chunk)
 
-    def _finish(self):
+    def finish(self):
+        """Wait for the threads; safe to call more than once."""
         if self._threads is not None:
             for thread in self._threads:
                 thread.finish()
 
     @property
     def checksum(self):
-        """The md5 hex digest of the bytes yielded so far."""
-        self._finish()
+        self.finish()
         return self._md5.hexdigest()
 
     @property
     def hash_value(self):
-        """The ``hash_algo`` hex digest of the bytes yielded so far."""
-        self._finish()
+        self.finish()
         return self._hash.hexdigest()
+
+
+class UploadStream:
+    """The chunks of one upload, checked and hashed as they go by.
+
+    Iterating reads ``chunk_size`` bytes at a time from ``body`` and, for
+    every chunk, in this order: counts it; raises SizeMismatch once the count
+    passes the declared ``size``, ImageSizeLimitExceeded once it passes
+    ``cap``; reserves quota ahead of the count through ``reserve``; feeds the
+    format ``inspector`` (which raises ImageFormatMismatch); hashes it. At
+    the end of the body it raises SizeMismatch for a short body and lets the
+    inspector give its verdict, so every refusal is raised before the
+    iteration ends: a driver that commits only after the last chunk never
+    makes refused data durable. Use it as a context manager, so the hash
+    threads stop on every path.
+
+    After a complete iteration ``size``, ``checksum``, ``hash_algo``,
+    ``hash_value`` and ``virtual_size`` describe exactly the bytes yielded.
+    """
+
+    def __init__(self, body, chunk_size, hash_algo, size=None, cap=None,
+                 reserve=None, inspector=None):
+        """Prepare to stream ``body``; nothing is read or reserved yet.
+
+        :param body: object with ``read(n)``, such as a ClientReader; it may
+            return fewer bytes than asked, only b'' ends the body.
+        :param chunk_size: the most bytes asked for per read.
+        :param hash_algo: a hashlib name for os_hash_algo, such as 'sha512'.
+        :param size: the declared size in bytes, or None (chunked).
+        :param cap: the most bytes an image may have, or None.
+        :param reserve: callable(nbytes) that reserves that many more bytes
+            of the owner's quota or raises StorageQuotaFull; None for no
+            quota. A declared ``size`` is reserved whole before the first
+            read, an unknown size QUOTA_STEP bytes at a time.
+        :param inspector: a format_check.FormatInspector, or None.
+        :raises ValueError: ``hash_algo`` is not available.
+        """
+        self._body = body
+        self._chunk_size = chunk_size
+        self._declared = size
+        self._cap = cap
+        self._reserve = reserve
+        self._reserved = 0
+        self._inspector = inspector
+        self._hashes = Hashes(hash_algo)
+        self._started = False
+        self._done = False
+        self.size = 0
+        self.virtual_size = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._hashes.finish()
+
+    def __iter__(self):
+        if not self._started:
+            self._started = True
+            if self._reserve is not None and self._declared:
+                self._reserve(self._declared)
+                self._reserved = self._declared
+        return self
+
+    def __next__(self):
+        if self._done:
+            raise StopIteration
+        chunk = self._body.read(self._chunk_size)
+        if not chunk:
+            self._end()
+            raise StopIteration
+        self.size += len(chunk)
+        if self._declared is not None and self.size > self._declared:
+            raise exception.SizeMismatch(expected=self._declared,
+                                         actual=self.size)
+        if self._cap is not None and self.size > self._cap:
+            raise exception.ImageSizeLimitExceeded(limit=self._cap)
+        if self._reserve is not None and self.size > self._reserved:
+            self._reserve_more(self.size - self._reserved)
+        if self._inspector is not None:
+            self._inspector.feed(chunk)
+        self._hashes.update(chunk)
+        return chunk
+
+    def _reserve_more(self, needed):
+        # Ahead of the bytes, a step at a time; near the quota, only what
+        # this chunk needs, so an upload that fits is never refused.
+        try:
+            self._reserve(max(needed, QUOTA_STEP))
+            self._reserved += max(needed, QUOTA_STEP)
+        except exception.StorageQuotaFull:
+            self._reserve(needed)
+            self._reserved += needed
+
+    def _end(self):
+        self._done = True
+        if self._declared is not None and self.size != self._declared:
+            raise exception.SizeMismatch(expected=self._declared,
+                                         actual=self.size)
+        if self._inspector is not None:
+            self.virtual_size = self._inspector.finish(self.size)
+        self._hashes.finish()
+
+    @property
+    def hash_algo(self):
+        return self._hashes.hash_algo
+
+    @property
+    def checksum(self):
+        """The md5 hex digest of the bytes yielded so far."""
+        return self._hashes.checksum
+
+    @property
+    def hash_value(self):
+        """The ``hash_algo`` hex digest of the bytes yielded so far."""
+        return self._hashes.hash_value

@@ -1,19 +1,16 @@
 """Image data stores: get_driver(conf) returns the configured driver.
 
-The image data controller calls get_driver; drivers are found by name in the
-``imageapi.store.drivers`` entry-point namespace.
+Drivers are found by name in the ``imageapi.store.drivers`` entry-point namespace
+(setup.cfg), loaded with stevedore; the start-up step (imageapi/service.py) calls
+get_driver once per process.
 """
 
-from importlib import metadata
+from stevedore import driver as stevedore_driver
+from stevedore import exception as stevedore_exc
 
 from imageapi.common import exception
-from imageapi.store import filesystem
 
 NAMESPACE = 'imageapi.store.drivers'
-
-# NOTE: a checkout that was never installed (pip install -e) has no entry
-# points; these keep unit tests and a laptop setup working there.
-_BUILTIN_DRIVERS = {'file': filesystem.FilesystemDriver}
 
 
 def get_driver(conf):
@@ -25,12 +22,10 @@ def get_driver(conf):
         that name.
     """
     name = conf.store.driver
-    found = tuple(metadata.entry_points(group=NAMESPACE, name=name))
-    if found:
-        driver_class = found[0].load()
-    elif name in _BUILTIN_DRIVERS:
-        driver_class = _BUILTIN_DRIVERS[name]
-    else:
+    try:
+        manager = stevedore_driver.DriverManager(
+            NAMESPACE, name, invoke_on_load=True, invoke_args=(conf,))
+    except stevedore_exc.NoMatches:
         raise exception.BackendUnavailable(
             reason='no store driver is named %r' % name)
-    return driver_class(conf)
+    return manager.driver

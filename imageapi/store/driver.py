@@ -1,39 +1,83 @@
-"""The store driver contract: the Driver base class and its StoredImage.
+"""The store driver contract: the Driver and Writer base classes and StoredImage.
 
-api/v2/image_data.py calls drivers only through this interface;
-store/filesystem.py and store/swift.py implement it, and
-store.get_driver(conf) picks one.
+api/v2/image_data.py and api/v2/images.py call drivers only through this interface.
+A driver only moves bytes: the upload stream (common/streams.py UploadStream) has
+already counted, capped, reserved quota for, inspected and hashed every chunk it
+writes. store/filesystem.py implements it; store.get_driver(conf) loads the configured
+driver. imageapi/tests/unit/store/contract.py is the shared test suite every driver runs.
 """
 
 import abc
 import dataclasses
 
+# Capabilities the API consults (Driver.capabilities).
+# ``get`` honours ``offset`` without reading the bytes before it: Range
+# requests are answered 206. Without it the API answers them with the whole
+# image (200), as HTTP allows.
+RANDOM_READ = 'random_read'
+
 
 @dataclasses.dataclass(frozen=True)
 class StoredImage:
-    """Where a driver put image data, and what it measured writing it.
+    """Where a driver put the data of one image.
 
     :ivar location: URL of the data, such as
         ``file:///var/lib/imageapi/images/<image_id>``; the only handle that
         ``get``, ``get_size`` and ``delete`` accept.
     :ivar size: number of bytes stored.
-    :ivar checksum: md5 hex digest of the stored bytes.
-    :ivar hash_algo: hashlib name of the os_hash_algo, such as 'sha512'.
-    :ivar hash_value: ``hash_algo`` hex digest of the stored bytes.
     """
 
     location: str
     size: int
-    checksum: str
-    hash_algo: str
-    hash_value: str
+
+
+class Writer(metaclass=abc.ABCMeta):
+    """The data of one image on its way into the store; see Driver.writer.
+
+    Used as a context manager: leaving the ``with`` block without a
+    successful ``commit`` (an exception, or no commit at all) calls
+    ``abort``, which removes everything written.
+    """
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if not self.committed:
+            self.abort()
+
+    committed = False
+
+    @abc.abstractmethod
+    def write(self, chunk):
+        """Write ``chunk`` (bytes or bytearray, never changed afterwards).
+
+        :raises imageapi.common.exception.StorageFull: out of space or quota.
+        :raises imageapi.common.exception.StorageWriteDenied: the store
+            refuses the write.
+        """
+
+    @abc.abstractmethod
+    def commit(self):
+        """Make what was written durable and visible at its location.
+
+        Sets ``committed``; on failure nothing stays visible.
+
+        :returns: a StoredImage.
+        :raises imageapi.common.exception.Duplicate: data for the image
+            appeared meanwhile; that data is left untouched.
+        """
+
+    @abc.abstractmethod
+    def abort(self):
+        """Remove whatever was written; never raises."""
 
 
 class Driver(metaclass=abc.ABCMeta):
     """Base class of store drivers; one instance serves many requests.
 
-    ``capabilities`` names optional features, such as 'random_read' for a
-    ``get`` that honours ``offset`` without reading the bytes before it.
+    ``capabilities`` is a frozenset of the names defined in this module that
+    the driver offers.
     """
 
     capabilities = frozenset()
@@ -42,29 +86,34 @@ class Driver(metaclass=abc.ABCMeta):
         """Keep ``conf``, a ``ConfigOpts`` with imageapi's options."""
         self.conf = conf
 
-    @abc.abstractmethod
-    def add(self, image_id, reader, size=None):
-        """Store the data of one image, read from ``reader``, durably.
+    def add(self, image_id, chunks, size=None):
+        """Store the data of one image, chunk by chunk, durably.
 
-        Reads ``[store] chunk_size`` bytes at a time and hashes them in the
-        same pass. The data becomes visible at its location only once it is
-        complete: on any failure, including an exception raised by
-        ``reader``, nothing is left behind.
+        The data becomes visible at its location only once ``chunks`` ended
+        without an exception; on any failure, including an exception raised
+        by ``chunks``, nothing is left behind.
 
         :param image_id: the image ID; it names the data in the store.
-        :param reader: object with a ``read(n)`` method, such as a
-            LimitingReader; exceptions it raises propagate unchanged.
-        :param size: the declared size in bytes, or None when unknown.
+        :param chunks: iterable of bytes-like chunks, such as an
+            UploadStream; exceptions it raises propagate unchanged.
+        :param size: the expected size in bytes, or None when unknown; a
+            hint (the stream enforces it).
         :returns: a StoredImage.
-        :raises imageapi.common.exception.SizeMismatch: if ``size`` was given
-            and the body was shorter or longer. A longer body is detected by
-            reading at most one chunk past ``size``, never to its end.
-        :raises imageapi.common.exception.Duplicate: if data for
-            ``image_id`` already exists; that data is left untouched.
-        :raises imageapi.common.exception.StorageFull: if the store is out
-            of space or quota.
-        :raises imageapi.common.exception.StorageWriteDenied: if the store
-            refuses the write.
+        :raises: what ``writer``, ``Writer.write`` and ``Writer.commit`` raise.
+        """
+        with self.writer(image_id, size) as writer:
+            for chunk in chunks:
+                writer.write(chunk)
+            return writer.commit()
+
+    @abc.abstractmethod
+    def writer(self, image_id, size=None):
+        """Start storing the data of ``image_id``.
+
+        :param size: the expected size in bytes, or None when unknown.
+        :returns: a Writer.
+        :raises imageapi.common.exception.Duplicate: data for ``image_id``
+            exists already; checked before anything is written.
         :raises imageapi.common.exception.InvalidParameterValue: if
             ``image_id`` cannot name data in this store.
         """
@@ -93,8 +142,6 @@ class Driver(metaclass=abc.ABCMeta):
     def get_size(self, location):
         """Return the size in bytes of the data at ``location``.
 
-        :param location: a StoredImage location written by this driver.
-        :returns: the size, an int.
         :raises imageapi.common.exception.StoredDataNotFound: if there is no
             data at ``location``, or it is no location of this driver.
         """
@@ -103,7 +150,6 @@ class Driver(metaclass=abc.ABCMeta):
     def delete(self, location):
         """Delete the data at ``location``.
 
-        :param location: a StoredImage location written by this driver.
         :raises imageapi.common.exception.StoredDataNotFound: if there is no
             data at ``location``, or it is no location of this driver.
         """
@@ -112,13 +158,12 @@ class Driver(metaclass=abc.ABCMeta):
     def discard_partial(self, image_id):
         """Remove what unfinished uploads of ``image_id`` left behind.
 
-        ``add`` cleans up after itself unless its process dies; a reaper
-        calls this for images stuck in ``saving`` whose uploader is gone.
+        A Writer cleans up after itself unless its process dies; the reaper
+        (imageapi/leases.py) calls this for images whose uploader is gone.
         Calling it while an upload of the image runs makes that upload fail.
         Safe to call when there is nothing to remove; the stored data of the
         image is never touched.
 
-        :param image_id: the image ID that was given to ``add``.
         :returns: the number of leftovers removed.
         :raises imageapi.common.exception.InvalidParameterValue: if
             ``image_id`` cannot name data in this store.

@@ -1,8 +1,8 @@
 """FilesystemDriver: one file per image under ``[filesystem_store] datadir``.
 
-Uploads go to a temp file in ``<datadir>/.tmp``, are fsynced and then
-hard-linked to ``<datadir>/<image_id>``, so a file under a final name is
-always complete. store.get_driver loads this driver as 'file'.
+Uploads go to a temp file in ``<datadir>/.tmp`` (``_FileWriter``), are fsynced and
+then hard-linked to ``<datadir>/<image_id>``, so a file under a final name is always
+complete. store.get_driver loads this driver as 'file'.
 """
 
 import contextlib
@@ -15,7 +15,6 @@ from oslo_log import log as logging
 from oslo_utils import excutils
 
 from imageapi.common import exception
-from imageapi.common import streams
 from imageapi.store import driver
 
 LOG = logging.getLogger(__name__)
@@ -79,19 +78,42 @@ def _unlink_quietly(path):
         LOG.warning('Could not remove %s: %s', path, e)
 
 
-class _TempWriter:
-    """The open temp file of one upload, handed out by _temp_writer."""
+class _FileWriter(driver.Writer):
+    """One upload's temp file ``<datadir>/.tmp/<image_id>.<uuid4 hex>``.
 
-    def __init__(self, fd, path, fsync, sync_interval):
-        self.path = path
-        self._fd = fd
-        self._fsync = fsync
-        self._sync_interval = sync_interval if fsync else 0
+    The file is created on ``__enter__``; ``commit`` fsyncs it and links it
+    to its final name; leaving the ``with`` block unlinks the temp name
+    either way (after a commit the data keeps its final name).
+    """
+
+    def __init__(self, driver_, image_id, final):
+        self._driver = driver_
+        self._image_id = image_id
+        self._final = final
+        self.path = os.path.join(driver_.tmpdir, '%s.%s'
+                                 % (image_id, uuid.uuid4().hex))
+        self._fd = None
+        self._size = 0
+        self._fsync = driver_.fsync
+        self._sync_interval = driver_.sync_interval if driver_.fsync else 0
         self._unsynced = 0
+
+    def __enter__(self):
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        with _os_errors():
+            os.makedirs(self._driver.datadir, mode=_DIR_MODE, exist_ok=True)
+            os.makedirs(self._driver.tmpdir, mode=_DIR_MODE, exist_ok=True)
+            self._fd = _open(self.path, flags, _FILE_MODE)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        # Also after a commit: that drops only the temp name.
+        self.abort()
 
     def write(self, chunk):
         """Write all of ``chunk``; fdatasync every ``sync_interval`` bytes."""
         view = memoryview(chunk)
+        self._size += view.nbytes
         self._unsynced += view.nbytes
         with _os_errors():
             while view:
@@ -107,11 +129,8 @@ class _TempWriter:
                 _fdatasync(self._fd)
                 self._unsynced = 0
 
-    def commit(self, final, image_id):
-        """fsync and close the temp file, then link it to ``final``.
-
-        :raises imageapi.common.exception.Duplicate: if ``final`` exists.
-        """
+    def commit(self):
+        """fsync, link to the final name, fsync datadir; see Writer.commit."""
         with _os_errors():
             # The data must be on disk before a name makes it visible, so
             # that after a crash a linked file is always complete.
@@ -122,11 +141,15 @@ class _TempWriter:
             try:
                 # NOTE: link, unlike rename, fails with EEXIST instead of
                 # replacing data that a concurrent upload already stored.
-                _link(self.path, final)
+                _link(self.path, self._final)
             except FileExistsError:
-                raise exception.Duplicate(image_id=image_id) from None
+                raise exception.Duplicate(image_id=self._image_id) from None
+        self._driver.sync_datadir(self._final)
+        self.committed = True
+        return driver.StoredImage(location=_LOCATION_PREFIX + self._final,
+                                  size=self._size)
 
-    def discard(self):
+    def abort(self):
         """Close the file if open and unlink the temp name; never raises."""
         if self._fd is not None:
             fd, self._fd = self._fd, None
@@ -183,74 +206,36 @@ class _FileChunks:
 class FilesystemDriver(driver.Driver):
     """Stores each image as ``<datadir>/<image_id>``, via a temp file."""
 
-    capabilities = frozenset({'random_read'})
+    capabilities = frozenset({driver.RANDOM_READ})
 
     def __init__(self, conf):
         super().__init__(conf)
-        self._datadir = os.path.abspath(conf.filesystem_store.datadir)
-        self._tmpdir = os.path.join(self._datadir, _TMP_DIRNAME)
-        self._fsync = conf.filesystem_store.fsync
-        self._sync_interval = conf.filesystem_store.sync_interval
+        self.datadir = os.path.abspath(conf.filesystem_store.datadir)
+        self.tmpdir = os.path.join(self.datadir, _TMP_DIRNAME)
+        self.fsync = conf.filesystem_store.fsync
+        self.sync_interval = conf.filesystem_store.sync_interval
         self._chunk_size = conf.store.chunk_size
-        self._hash_algo = conf.hashing_algorithm
 
-    def add(self, image_id, reader, size=None):
-        """Write to a temp file, fsync it and link it to its final name.
-
-        See Driver.add for the contract.
-        """
+    def writer(self, image_id, size=None):
+        """A writer to a temp file in ``<datadir>/.tmp``; see Driver.writer."""
         _check_image_id(image_id)
-        final = os.path.join(self._datadir, image_id)
-        # Fails before the body is read; the link below is the real check.
+        final = os.path.join(self.datadir, image_id)
+        # Fails before the body is read; the link in commit is the real check.
         if os.path.lexists(final):
             raise exception.Duplicate(image_id=image_id)
-        chunks = streams.HashingChunks(_bounded(reader, size),
-                                       self._chunk_size, self._hash_algo)
-        with chunks, self._temp_writer(image_id) as writer:
-            for chunk in chunks:
-                writer.write(chunk)
-            if size is not None and chunks.size != size:
-                raise exception.SizeMismatch(expected=size,
-                                             actual=chunks.size)
-            writer.commit(final, image_id)
-        self._sync_datadir(final)
-        return driver.StoredImage(location=_LOCATION_PREFIX + final,
-                                  size=chunks.size,
-                                  checksum=chunks.checksum,
-                                  hash_algo=chunks.hash_algo,
-                                  hash_value=chunks.hash_value)
+        return _FileWriter(self, image_id, final)
 
-    @contextlib.contextmanager
-    def _temp_writer(self, image_id):
-        """Create ``<datadir>/.tmp/<image_id>.<uuid4 hex>``; unlink on exit.
-
-        After a successful commit the data has its final name too, so the
-        unlink drops only the temp name; after a failure it drops the data.
-        """
-        path = os.path.join(self._tmpdir,
-                            '%s.%s' % (image_id, uuid.uuid4().hex))
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-        with _os_errors():
-            os.makedirs(self._datadir, mode=_DIR_MODE, exist_ok=True)
-            os.makedirs(self._tmpdir, mode=_DIR_MODE, exist_ok=True)
-            fd = _open(path, flags, _FILE_MODE)
-        writer = _TempWriter(fd, path, self._fsync, self._sync_interval)
-        try:
-            yield writer
-        finally:
-            writer.discard()
-
-    def _sync_datadir(self, final):
-        """fsync datadir, so that the new name survives a crash.
+    def sync_datadir(self, final):
+        """fsync datadir, so that the new name ``final`` survives a crash.
 
         On failure ``final`` is removed: the caller reports the upload as
         failed, and a retry must not then meet Duplicate.
         """
-        if not self._fsync:
+        if not self.fsync:
             return
         try:
             with _os_errors():
-                fd = os.open(self._datadir, os.O_RDONLY | os.O_DIRECTORY)
+                fd = os.open(self.datadir, os.O_RDONLY | os.O_DIRECTORY)
                 try:
                     _fsync(fd)
                 finally:
@@ -268,7 +253,7 @@ class FilesystemDriver(driver.Driver):
         if (isinstance(location, str)
                 and location.startswith(_LOCATION_PREFIX)):
             path = location[len(_LOCATION_PREFIX):]
-            prefix = os.path.join(self._datadir, '')
+            prefix = os.path.join(self.datadir, '')
             # NOTE: compared as strings, never resolved: '..', '.tmp', a
             # doubled slash or another directory do not match.
             if (path.startswith(prefix)
@@ -312,7 +297,7 @@ class FilesystemDriver(driver.Driver):
         pattern = re.compile(re.escape(image_id) + r'\.[0-9a-f]{32}')
         try:
             with _os_errors():
-                names = os.listdir(self._tmpdir)
+                names = os.listdir(self.tmpdir)
         except FileNotFoundError:
             return 0
         removed = 0
@@ -321,26 +306,9 @@ class FilesystemDriver(driver.Driver):
                 continue
             try:
                 with _os_errors():
-                    os.unlink(os.path.join(self._tmpdir, name))
+                    os.unlink(os.path.join(self.tmpdir, name))
             except FileNotFoundError:
                 # Another reaper removed it first.
                 continue
             removed += 1
         return removed
-
-
-def _bounded(reader, size):
-    """Wrap ``reader`` so that a body longer than ``size`` stops early.
-
-    The read that passes ``size`` raises SizeMismatch, so at most one chunk
-    past the declared size is read, and none of it is written.
-    """
-    if size is None:
-        return reader
-
-    def too_long():
-        return exception.SizeMismatch(expected=size,
-                                      actual=limiter.bytes_read)
-
-    limiter = streams.LimitingReader(reader, size, too_long)
-    return limiter

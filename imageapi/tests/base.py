@@ -7,7 +7,9 @@ from oslo_config import cfg
 from oslo_config import fixture as config_fixture
 from oslotest import base
 
+from imageapi.common import config
 from imageapi import conf as imageapi_conf
+from imageapi import service
 
 
 class TestCase(base.BaseTestCase):
@@ -28,6 +30,12 @@ class TestCase(base.BaseTestCase):
         warnings.filterwarnings('error', category=DeprecationWarning,
                                 module='^imageapi\\.')
         self.addCleanup(warnings.resetwarnings)
+
+    def load_paste_app(self, name=None):
+        """Run the start-up step and load the paste app, as a server does."""
+        svc = service.start(self.conf)
+        self.addCleanup(svc.stop)
+        return config.load_paste_app(self.conf, svc, name=name)
 
     def flags(self, **kw):
         """Override options: ``group`` names the option group, if any."""

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 import webob
 
 from imageapi.common import config
+from imageapi.db import api as db_api
+from imageapi import service
 
 PATCH_TYPE = 'application/openstack-images-v2.1-json-patch'
 COUNTS = {'statements': 0, 'connects': 0, 'checkouts': 0}
@@ -73,13 +75,14 @@ def main(argv):
     config_file, ids_file, count = argv[0], argv[1], int(argv[2])
     with open(ids_file) as f:
         ids = f.read().split()
-    sa.event.listen(sa.engine.Engine, 'before_cursor_execute',
-                    _count('statements'))
-    sa.event.listen(sa.pool.Pool, 'connect', _count('connects'))
-    sa.event.listen(sa.pool.Pool, 'checkout', _count('checkouts'))
     conf = config.new_conf()
     config.parse_args(['--config-file', config_file], conf)
-    app = config.load_paste_app(conf)
+    app = config.load_paste_app(conf, service.start(conf))
+    # On this process's one engine (and its pool), not on the classes.
+    engine = db_api.get_engine()
+    sa.event.listen(engine, 'before_cursor_execute', _count('statements'))
+    sa.event.listen(engine.pool, 'connect', _count('connects'))
+    sa.event.listen(engine.pool, 'checkout', _count('checkouts'))
     result = {name: measure(app, name, ids, count)
               for name in ('show', 'list', 'list_filter', 'create', 'patch')}
     print(json.dumps(result))

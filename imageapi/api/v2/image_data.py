@@ -1,10 +1,14 @@
 """ImageDataController: upload and download of image bytes; the only code touching them.
 
 The upload path (PUT /v2/images/{id}/file) is STYLE.md section 3: check headers, claim
-`queued -> saving` in its own transaction, stream through the store driver, then record
-`saving -> active` in one conditional UPDATE; any failure puts the image back to queued.
+`queued -> saving` in its own transaction, build the upload's one stream
+(common/streams.py UploadStream: length, cap, quota, format, hashes), let the store
+driver write it (store/driver.py), then record `saving -> active` in one conditional
+UPDATE; any failure puts the image back to queued.
 """
 
+import functools
+import io
 import re
 import time
 
@@ -15,12 +19,13 @@ import webob
 
 from imageapi.api.v2 import images
 from imageapi.api.v2 import ranges
-from imageapi.api.v2 import upload_leases
 from imageapi.common import exception
 from imageapi.common import format_check
 from imageapi.common import streams
 from imageapi.common import wsgi
 from imageapi.db import api as db_api
+from imageapi import leases
+from imageapi.store import driver as store_driver
 
 LOG = logging.getLogger(__name__)
 
@@ -56,8 +61,6 @@ def _check_formats(image):
 
 _QUOTA_SUFFIXES = {'B': 1, 'KB': 1 << 10, 'MB': 1 << 20, 'GB': 1 << 30,
                    'TB': 1 << 40}
-# Bytes an upload of unknown size reserves from the quota at a time.
-_QUOTA_STEP = 64 * 1024 * 1024
 
 
 def parse_quota(value):
@@ -72,33 +75,6 @@ def parse_quota(value):
     return int(match.group(1)) * _QUOTA_SUFFIXES[unit]
 
 
-class _QuotaReader:
-    """Reserves quota ahead of the bytes it passes on; 413 past the quota.
-
-    Reservations are conditional UPDATEs on the owner's usage row, so two
-    uploads of one owner can never together pass the quota.
-    """
-
-    def __init__(self, reader, reserve, reserved=0):
-        self.reader = reader
-        self.reserve = reserve
-        self.reserved = reserved
-        self.count = 0
-
-    def read(self, size):
-        chunk = self.reader.read(size)
-        self.count += len(chunk)
-        if self.count > self.reserved:
-            needed = self.count - self.reserved
-            try:
-                self.reserve(max(needed, _QUOTA_STEP))
-                self.reserved += max(needed, _QUOTA_STEP)
-            except exception.StorageQuotaFull:
-                self.reserve(needed)
-                self.reserved += needed
-        return chunk
-
-
 # A refused upload reads and drops at most this much of the rest of the
 # body, so clients that send the whole body before reading the response
 # (python-glanceclient, http.client) get the 413/400 instead of a reset.
@@ -106,10 +82,7 @@ _DRAIN_BYTES = 64 * 1024 * 1024
 _DRAIN_SECONDS = 10
 
 
-_BODY_KEY = 'imageapi.upload_body'
-
-
-def _drain(req, exc, unread=False):
+def _drain(body, exc, unread=False):
     """Discard what is left of a refused request body, within bounds.
 
     Only once the body was being read, or with ``unread`` when the image
@@ -119,10 +92,7 @@ def _drain(req, exc, unread=False):
     64 KiB of an unread body wait, and the client then sees a reset
     instead of the answer.
     """
-    body = req.environ.get(_BODY_KEY)
-    if body is None and unread:
-        body = req.environ[_BODY_KEY] = _client_body(req)
-    if (body is None or not (body.bytes_read or unread)
+    if (not (body.bytes_read or unread)
             or not isinstance(exc, exception.ImageAPIException)
             or exc.code >= 500
             or isinstance(exc, exception.ClientDisconnected)):
@@ -142,22 +112,18 @@ def _drain(req, exc, unread=False):
 
 
 def _client_body(req):
-    """The request body as a ClientReader, read from the server directly.
+    """The request body as a ClientReader over ``wsgi.input`` itself.
 
     webob's ``body_file`` wraps a body of known length in LimitedLengthFile
     and a BufferedReader, which copy every byte again while holding the
     GIL; ClientReader bounds the reads by Content-Length itself. A chunked
-    body (no length) is read until the server's input ends. Under gunicorn
-    both skip gunicorn's own buffering: streams.SocketBodyReader receives
-    a body of known length from the socket, streams.ChunkedBodyReader
-    takes the pieces of a chunked one from gunicorn's chunk parser.
+    body (no length) is read until the server's input ends. Under
+    imageapi-api, ``wsgi.input`` is already the fast reader of
+    imageapi/cmd/gunicorn_input.py.
     """
     length = req.content_length
     if length is None and not req.is_body_readable:
-        return streams.ClientReader(req.body_file)  # no body at all
-    direct = streams.gunicorn_body(req.environ)
-    if direct is not None:
-        return streams.ClientReader(direct, length)
+        return streams.ClientReader(io.BytesIO(b''))  # no body at all
     return streams.ClientReader(req.body_file_raw, length)
 
 
@@ -179,6 +145,39 @@ class ImageDataController:
 
     # ------------------------------------------------------------ upload
     def upload(self, req, ctx, image_id):
+        size = self._check_headers(req, ctx)
+        body = _client_body(req)
+        claim = uuidutils.generate_uuid()
+        try:
+            image = self._get_image(ctx, image_id, 'upload_image')
+            if image['status'] != db_api.QUEUED:
+                raise exception.InvalidStatusTransition(
+                    current=image['status'], target=db_api.SAVING)
+            _check_formats(image)
+            db_api.upload_claim(ctx, image_id, claim,
+                                leases.lease_end(self.conf))
+        except Exception as exc:
+            with excutils.save_and_reraise_exception():
+                _drain(body, exc, unread=True)
+        self.leases.hold(claim)
+        try:
+            # The claimed image counts as uploading already (delta 0).
+            self.limits.enforce_image_count_uploading(ctx, ctx.project_id)
+            with self._stream(ctx, image, claim, body, size) as stream:
+                stored = self.driver.add(image_id, stream, size)
+            self._activate(ctx, image_id, claim, stored, stream)
+        except exception.Gone:
+            raise
+        except Exception as exc:
+            with excutils.save_and_reraise_exception():
+                self._release(ctx, image_id, claim)
+                _drain(body, exc)
+        finally:
+            self.leases.drop(claim)
+        return wsgi.empty_response()
+
+    def _check_headers(self, req, ctx):
+        """Refuse on the headers alone, before the body: the declared size."""
         content_type = req.content_type or None
         if content_type != OCTET_STREAM:
             raise exception.UnsupportedMediaType(content_type=content_type)
@@ -188,66 +187,27 @@ class ImageDataController:
             raise exception.ImageSizeLimitExceeded(limit=cap)
         # Glance's order: the keystone pre-check comes before the lookup.
         self.limits.enforce_image_size_total(ctx, ctx.project_id, size)
-        claim = uuidutils.generate_uuid()
-        try:
-            image = self._get_image(ctx, image_id, 'upload_image')
-            if image['status'] != db_api.QUEUED:
-                raise exception.InvalidStatusTransition(
-                    current=image['status'], target=db_api.SAVING)
-            _check_formats(image)
-            db_api.upload_claim(ctx, image_id, claim,
-                                upload_leases.lease_end(self.conf))
-        except Exception as exc:
-            with excutils.save_and_reraise_exception():
-                _drain(req, exc, unread=True)
-        self.leases.hold(claim)
-        try:
-            # The claimed image counts as uploading already (delta 0).
-            self.limits.enforce_image_count_uploading(ctx, ctx.project_id)
-            stored, virtual_size = self._store(req, ctx, image, claim, size)
-            self._activate(ctx, image_id, claim, stored, virtual_size)
-        except exception.Gone:
-            raise
-        except Exception as exc:
-            with excutils.save_and_reraise_exception():
-                self._release(ctx, image_id, claim)
-                _drain(req, exc)
-        finally:
-            self.leases.drop(claim)
-        return wsgi.empty_response()
+        return size
 
-    def _store(self, req, ctx, image, claim, size):
-        cap = self.conf.image_size_cap
-        # The driver itself stops a body longer than ``size`` (a size
-        # mismatch); this reader enforces the cap on bodies of any length.
-        body = req.environ[_BODY_KEY] = _client_body(req)
-        reader = streams.LimitingReader(
-            body, cap,
-            lambda: exception.ImageSizeLimitExceeded(limit=cap))
+    def _stream(self, ctx, image, claim, body, size):
+        """The UploadStream of this upload: what the driver will write."""
+        reserve = None
         quota = self._quota(ctx, image)
         if quota is not None:
-            def reserve(delta):
-                db_api.upload_reserve(ctx, image['id'], claim,
-                                      image['owner'], delta, quota)
-            if size is not None:
-                reserve(size)
-            reader = _QuotaReader(reader, reserve,
-                                  reserved=size if size is not None else 0)
-        inspecting = None
+            # reserve(delta): a conditional UPDATE of the owner's usage row,
+            # in its own short transaction between two chunks.
+            reserve = functools.partial(db_api.upload_reserve, ctx,
+                                        image['id'], claim, image['owner'],
+                                        quota=quota)
+        inspector = None
         if format_check.needs_inspection(image['container_format']):
-            # Rejects from read(), before the driver makes anything
-            # durable: a refused upload leaves no data behind.
-            inspecting = reader = format_check.InspectingReader(
-                reader, image['disk_format'],
-                require_match=self.conf.image_format
+            inspector = format_check.FormatInspector(
+                image['disk_format'], require_match=self.conf.image_format
                 .require_image_format_match)
-        stored = self.driver.add(image['id'], reader, size)
-        try:
-            virtual_size = inspecting.finish() if inspecting else None
-        except exception.ImageFormatMismatch:
-            with excutils.save_and_reraise_exception():
-                self.driver.delete(stored.location)
-        return stored, virtual_size
+        return streams.UploadStream(
+            body, self.conf.store.chunk_size, self.conf.hashing_algorithm,
+            size=size, cap=self.conf.image_size_cap, reserve=reserve,
+            inspector=inspector)
 
     def _quota(self, ctx, image):
         """Bytes the owner may store in all, or None for no limit.
@@ -269,11 +229,11 @@ class ImageDataController:
         except exception.ImageAPIException as exc:
             LOG.info('Image %s not returned to queued: %s', image_id, exc)
 
-    def _activate(self, ctx, image_id, claim, stored, virtual_size):
-        values = {'size': stored.size, 'virtual_size': virtual_size,
-                  'checksum': stored.checksum,
-                  'os_hash_algo': stored.hash_algo,
-                  'os_hash_value': stored.hash_value,
+    def _activate(self, ctx, image_id, claim, stored, stream):
+        values = {'size': stream.size, 'virtual_size': stream.virtual_size,
+                  'checksum': stream.checksum,
+                  'os_hash_algo': stream.hash_algo,
+                  'os_hash_value': stream.hash_value,
                   'location': {'url': stored.location, 'metadata': {}}}
         try:
             db_api.upload_finish(ctx, image_id, claim, values)
@@ -288,7 +248,11 @@ class ImageDataController:
         if not image['locations'] or image['size'] is None:
             return wsgi.empty_response()
         size = image['size']
-        span = ranges.requested_range(req.headers, size)
+        span = None
+        if store_driver.RANDOM_READ in self.driver.capabilities:
+            # Without it a Range is answered with the whole image (200), as
+            # HTTP allows.
+            span = ranges.requested_range(req.headers, size)
         offset, length = (0, size) if span is None else span
         try:
             chunks = self.driver.get(image['locations'][0]['url'],

@@ -7,11 +7,8 @@ for sizes as Glance counts (glance/quota/keystone.py). The upload also streams a
 ``size_limit_bytes``, fetched once, so it cannot end over image_size_total.
 """
 
-import threading
-
 import importlib
 
-from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import units
 
@@ -26,31 +23,6 @@ IMAGE_COUNT_TOTAL = 'image_count_total'
 IMAGE_COUNT_UPLOADING = 'image_count_uploading'
 RESOURCES = (IMAGE_SIZE_TOTAL, IMAGE_STAGE_TOTAL, IMAGE_COUNT_TOTAL,
              IMAGE_COUNT_UPLOADING)
-
-_GLOBAL_CONF_LOCK = threading.Lock()
-_global_conf_files = None
-
-
-def _load_global_conf(conf):
-    """Give oslo.limit its configuration: the files ``conf`` was read from.
-
-    NOTE: oslo.limit reads [oslo_limit] (with keystoneauth's dynamic auth
-    options) from the global cfg.CONF only, so that one object is parsed
-    here, once per process, from the same files and directories.
-    """
-    global _global_conf_files
-    files = (tuple(conf.config_file or ()), tuple(conf.config_dir or ()))
-    with _GLOBAL_CONF_LOCK:
-        if _global_conf_files == files:
-            return
-        args = []
-        for path in files[0]:
-            args += ['--config-file', path]
-        for path in files[1]:
-            args += ['--config-dir', path]
-        cfg.CONF(args, project='imageapi', default_config_files=[],
-                 default_config_dirs=[])
-        _global_conf_files = files
 
 
 def _oslo_limit():
@@ -71,9 +43,9 @@ class KeystoneLimits:
     """Enforce and report the unified limits of one app; inert when off."""
 
     def __init__(self, conf):
+        # The start-up step (imageapi/service.py) parsed the global cfg.CONF
+        # that oslo.limit reads.
         self.enabled = conf.use_keystone_limits
-        if self.enabled:
-            _load_global_conf(conf)
 
     @staticmethod
     def _usage(context, project_id):

@@ -13,7 +13,6 @@ import sqlite3
 from testtools import content
 import webtest
 
-from imageapi.common import config
 from imageapi.tests import base
 from imageapi.tests import fixtures as imageapi_fixtures
 from imageapi.tests.functional import client as http_client
@@ -43,7 +42,7 @@ class InProcessTestCase(base.TestCase):
 
     def load_app(self):
         """The pipeline of ``flavor``; override to set options first."""
-        return config.load_paste_app(self.conf)
+        return self.load_paste_app()
 
 
 class RealServerTestCase(base.TestCase):

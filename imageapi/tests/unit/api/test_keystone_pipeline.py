@@ -10,7 +10,6 @@ from keystonemiddleware.auth_token import _opts as ksm_opts
 from keystonemiddleware import fixture as ksm_fixture
 import webob
 
-from imageapi.common import config
 from imageapi.tests import base
 from imageapi.tests import fixtures
 
@@ -28,7 +27,7 @@ class TestKeystonePipeline(base.TestCase):
         self.flags(reap_interval=0, group='upload')
         self.useFixture(fixtures.Database())
         self.auth = self.useFixture(ksm_fixture.AuthTokenFixture())
-        self.app = config.load_paste_app(self.conf)
+        self.app = self.load_paste_app()
 
     def get(self, path, token=None, headers=None):
         req = webob.Request.blank(path)

@@ -3,13 +3,14 @@
 import jsonschema
 
 from imageapi.api import router
+from imageapi import service
 from imageapi.tests.unit.api.v2 import base
 
 
 class RouterTest(base.APITestCase):
 
     def test_routes_name_existing_controller_actions(self):
-        api = router.API(self.conf)
+        api = router.API(self.conf, service.Service(self.conf))
 
         for path, methods in router.ROUTES:
             for method, (controller, action) in methods.items():

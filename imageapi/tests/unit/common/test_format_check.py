@@ -8,10 +8,11 @@ subformat=monolithicSparse|streamOptimized``, ``-f vpc``, ``-f vhdx``, ``-f vdi`
 """
 
 import gzip
-import io
 import os
 import struct
 from unittest import mock
+
+from oslo_utils.imageutils import format_inspector
 
 from imageapi.common import exception
 from imageapi.common import format_check
@@ -84,35 +85,20 @@ def _disk(sector, size=MiB):
     return sector + _raw(size - len(sector))
 
 
-def _read_all(reader, chunk_size):
-    while reader.read(chunk_size):
-        pass
+def _feed_all(inspector, data, chunk_size):
+    """Feed ``data`` in chunks as streams.UploadStream does; the byte count."""
+    for start in range(0, len(data), chunk_size):
+        inspector.feed(data[start:start + chunk_size])
+    return len(data)
 
 
-class _Chunked:
-    """A reader returning at most ``limit`` bytes per read, as sockets do."""
-
-    def __init__(self, data, limit):
-        self._data = io.BytesIO(data)
-        self._limit = limit
-
-    def read(self, n):
-        return self._data.read(min(n, self._limit))
-
-
-class InspectingReaderTestCase(base.TestCase):
+class FormatInspectorTestCase(base.TestCase):
 
     def _upload(self, data, disk_format, chunk_size=64 * 1024, **kwargs):
-        """Read ``data`` to its end as a store driver does: (bytes, size)."""
-        reader = format_check.InspectingReader(
-            io.BytesIO(data), disk_format, **kwargs)
-        out = []
-        while True:
-            chunk = reader.read(chunk_size)
-            if not chunk:
-                break
-            out.append(chunk)
-        return b''.join(out), reader.finish()
+        """Inspect ``data`` to its end as an upload does: (bytes, size)."""
+        inspector = format_check.FormatInspector(disk_format, **kwargs)
+        total = _feed_all(inspector, data, chunk_size)
+        return data, inspector.finish(total)
 
     def _rejected(self, data, disk_format, **kwargs):
         exc = self.assertRaises(exception.ImageFormatMismatch,
@@ -128,12 +114,10 @@ class InspectingReaderTestCase(base.TestCase):
         self.assertEqual(len(data), size)
 
     def test_finish_raw_data_small_reads_gives_byte_size(self):
-        # Reads shorter than asked, none aligned with any header region.
+        # Chunks of 1000 bytes, none aligned with any header region.
         data = _raw(300 * 1024 + 5)
-        reader = format_check.InspectingReader(_Chunked(data, 1000), 'raw')
-        out = b''.join(iter(lambda: reader.read(4096), b''))
-        self.assertEqual(data, out)
-        self.assertEqual(len(data), reader.finish())
+        _, size = self._upload(data, 'raw', chunk_size=1000)
+        self.assertEqual(len(data), size)
 
     def test_finish_raw_data_one_mib_reads_gives_byte_size(self):
         data = _raw(5 * MiB)
@@ -327,67 +311,74 @@ class InspectingReaderTestCase(base.TestCase):
         self.assertIsNone(size)
 
     # ------------------------------------------------------- streaming
-    def test_read_format_decided_mismatch_raises_before_end(self):
+    def test_feed_format_decided_mismatch_raises_before_end(self):
         # Every inspector has its header region after 256 KiB, so a 1 GiB
         # upload is refused then, not after storing it.
-        reader = format_check.InspectingReader(io.BytesIO(_raw(8 * MiB)),
-                                               'qcow2')
-        with mock.patch.object(reader._reader, 'read',
-                               wraps=reader._reader.read) as source:
-            self.assertRaises(exception.ImageFormatMismatch,
-                              _read_all, reader, 64 * 1024)
-        self.assertEqual(256 * 1024, reader.bytes_read)
-        self.assertEqual(4, source.call_count)
+        inspector = format_check.FormatInspector('qcow2')
+        data = _raw(8 * MiB)
+        fed = []
 
-    def test_read_end_of_stream_raises_rejection(self):
-        # Small images are decided only at the end: the read that returns
-        # b'' raises, before a store driver could commit the data.
+        def feed_all():
+            for start in range(0, len(data), 64 * 1024):
+                fed.append(start)
+                inspector.feed(data[start:start + 64 * 1024])
+        self.assertRaises(exception.ImageFormatMismatch, feed_all)
+        self.assertEqual(4, len(fed))
+
+    def test_finish_end_of_stream_raises_rejection(self):
+        # Small images are decided only at the end: finish raises, before a
+        # store driver could commit the data.
         data = _fixture('qcow2-backing-file.qcow2')
-        reader = format_check.InspectingReader(io.BytesIO(data), 'qcow2')
-        self.assertEqual(data, reader.read(MiB))
-        self.assertRaises(exception.ImageFormatMismatch, reader.read, MiB)
+        inspector = format_check.FormatInspector('qcow2')
+        inspector.feed(data)
+        self.assertRaises(exception.ImageFormatMismatch, inspector.finish,
+                          len(data))
 
-    def test_read_after_format_decided_stops_inspecting(self):
-        reader = format_check.InspectingReader(io.BytesIO(_raw(8 * MiB)),
-                                               'raw')
-        with mock.patch.object(reader._wrapper, 'read',
-                               wraps=reader._wrapper.read) as inspect:
-            _read_all(reader, 64 * 1024)
+    def test_feed_after_format_decided_stops_inspecting(self):
+        inspector = format_check.FormatInspector('raw')
+        with mock.patch.object(format_inspector.InspectWrapper, 'read',
+                               autospec=True,
+                               side_effect=format_inspector.InspectWrapper
+                               .read) as inspect:
+            total = _feed_all(inspector, _raw(8 * MiB), 64 * 1024)
         self.assertEqual(4, inspect.call_count)
-        self.assertEqual(8 * MiB, reader.finish())
+        self.assertEqual(8 * MiB, inspector.finish(total))
 
-    def test_read_zero_bytes_does_not_finish(self):
-        reader = format_check.InspectingReader(io.BytesIO(_raw()), 'qcow2')
-        self.assertEqual(b'', reader.read(0))
-        self.assertEqual(b'\x00\x01', reader.read(2))
+    def test_feed_empty_chunk_does_not_finish(self):
+        inspector = format_check.FormatInspector('qcow2')
+        inspector.feed(b'')
+        inspector.feed(_qcow2())
+        self.assertEqual(GiB, inspector.finish(64 * 1024))
 
     def test_finish_called_twice_raises_twice(self):
-        reader = format_check.InspectingReader(io.BytesIO(_raw()), 'qcow2')
-        self.assertRaises(exception.ImageFormatMismatch,
-                          _read_all, reader, MiB)
+        inspector = format_check.FormatInspector('qcow2')
+        fed = self.assertRaises(exception.ImageFormatMismatch,
+                                inspector.feed, _raw())
         first = self.assertRaises(exception.ImageFormatMismatch,
-                                  reader.finish)
+                                  inspector.finish, MiB)
         second = self.assertRaises(exception.ImageFormatMismatch,
-                                   reader.finish)
+                                   inspector.finish, MiB)
+        self.assertIs(fed, first)
         self.assertIs(first, second)
 
     def test_finish_called_twice_returns_size_twice(self):
-        reader = format_check.InspectingReader(io.BytesIO(_raw()), 'raw')
-        _read_all(reader, MiB)
-        self.assertEqual(MiB, reader.finish())
-        self.assertEqual(MiB, reader.finish())
+        inspector = format_check.FormatInspector('raw')
+        total = _feed_all(inspector, _raw(), MiB)
+        self.assertEqual(MiB, inspector.finish(total))
+        self.assertEqual(MiB, inspector.finish(total))
 
-    def test_read_text_stream_keeps_header_regions_only(self):
+    def test_feed_text_stream_keeps_header_regions_only(self):
         # ASCII text is the worst case: the VMDK inspector keeps up to 1 MiB
         # of it as a possible descriptor, and no more.
         data = b'hello world\n' * (8 * MiB // 12)
-        reader = format_check.InspectingReader(io.BytesIO(data), 'raw')
+        inspector = format_check.FormatInspector('raw')
         peak = 0
-        while reader.read(MiB):
+        for start in range(0, len(data), MiB):
+            inspector.feed(data[start:start + MiB])
             peak = max(peak, sum(sum(i.context_info.values())
-                                 for i in reader._wrapper._inspectors))
+                                 for i in inspector._wrapper._inspectors))
         self.assertLess(peak, 1.25 * MiB)
-        self.assertEqual(len(data), reader.finish())
+        self.assertEqual(len(data), inspector.finish(len(data)))
 
 
 class NeedsInspectionTestCase(base.TestCase):

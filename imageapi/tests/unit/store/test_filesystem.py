@@ -1,20 +1,20 @@
 """Tests for the filesystem store driver and get_driver, on real files."""
 
 import errno
-import hashlib
 import io
 import os
 import stat
-from unittest import mock
 import uuid
 
 import fixtures
+from stevedore import extension
 
 from imageapi.common import exception
 from imageapi import store
 from imageapi.store import driver
 from imageapi.store import filesystem
 from imageapi.tests import base
+from imageapi.tests.unit.store import contract
 
 IMAGE_ID = '6bbe7cc2-eae7-4c0f-b50d-a7160b0c6a86'
 OTHER_ID = 'e0a1f1d5-16e8-4f73-a4dc-2ff8a5a3d0a1'
@@ -69,8 +69,13 @@ class FilesystemTestCase(base.TestCase):
     def final_path(self, image_id=IMAGE_ID):
         return os.path.join(self.datadir, image_id)
 
+    def add(self, image_id, reader, size=None):
+        """driver.add over ``reader`` read in CHUNK-byte chunks."""
+        return self.driver.add(image_id, iter(lambda: reader.read(CHUNK), b''),
+                               size)
+
     def store_data(self, data, image_id=IMAGE_ID):
-        return self.driver.add(image_id, io.BytesIO(data), len(data))
+        return self.add(image_id, io.BytesIO(data), len(data))
 
     def assertNothingStored(self, image_id=IMAGE_ID):
         self.assertFalse(os.path.lexists(self.final_path(image_id)))
@@ -79,48 +84,6 @@ class FilesystemTestCase(base.TestCase):
 
 class AddTestCase(FilesystemTestCase):
 
-    def test_add_known_size_stores_file_and_hashes(self):
-        data = os.urandom(3 * CHUNK + 17)
-
-        stored = self.store_data(data)
-
-        self.assertIsInstance(stored, driver.StoredImage)
-        self.assertEqual('file://' + self.final_path(), stored.location)
-        self.assertEqual(len(data), stored.size)
-        self.assertEqual(hashlib.md5(data).hexdigest(), stored.checksum)
-        self.assertEqual('sha512', stored.hash_algo)
-        self.assertEqual(hashlib.sha512(data).hexdigest(), stored.hash_value)
-        with open(self.final_path(), 'rb') as f:
-            self.assertEqual(data, f.read())
-        self.assertEqual([], self.tmp_names())
-
-    def test_add_unknown_size_stores_all_bytes(self):
-        data = os.urandom(2 * CHUNK + 5)
-
-        stored = self.driver.add(IMAGE_ID, io.BytesIO(data))
-
-        self.assertEqual(len(data), stored.size)
-        self.assertEqual(hashlib.sha512(data).hexdigest(), stored.hash_value)
-        self.assertEqual(len(data), os.path.getsize(self.final_path()))
-        self.assertEqual([], self.tmp_names())
-
-    def test_add_empty_body_stores_empty_file(self):
-        stored = self.store_data(b'')
-
-        self.assertEqual(0, stored.size)
-        self.assertEqual(hashlib.md5(b'').hexdigest(), stored.checksum)
-        self.assertEqual(0, os.path.getsize(self.final_path()))
-
-    def test_add_configured_hash_algo_used(self):
-        self.flags(hashing_algorithm='sha256')
-        self.driver = filesystem.FilesystemDriver(self.conf)
-
-        stored = self.store_data(b'abc')
-
-        self.assertEqual('sha256', stored.hash_algo)
-        self.assertEqual(hashlib.sha256(b'abc').hexdigest(),
-                         stored.hash_value)
-
     def test_add_new_files_private_modes(self):
         self.store_data(b'abc')
 
@@ -128,36 +91,6 @@ class AddTestCase(FilesystemTestCase):
         self.assertEqual(0o750, stat.S_IMODE(os.stat(self.tmpdir).st_mode))
         self.assertEqual(0o600,
                          stat.S_IMODE(os.stat(self.final_path()).st_mode))
-
-    def test_add_short_body_raises_size_mismatch_leaves_nothing(self):
-        data = b'x' * (CHUNK + 10)
-
-        exc = self.assertRaises(exception.SizeMismatch, self.driver.add,
-                                IMAGE_ID, io.BytesIO(data), len(data) + 1)
-
-        self.assertEqual({'expected': len(data) + 1, 'actual': len(data)},
-                         exc.kwargs)
-        self.assertNothingStored()
-
-    def test_add_long_body_raises_size_mismatch_leaves_nothing(self):
-        data = b'x' * (CHUNK + 10)
-
-        exc = self.assertRaises(exception.SizeMismatch, self.driver.add,
-                                IMAGE_ID, io.BytesIO(data), CHUNK)
-
-        self.assertEqual(CHUNK, exc.kwargs['expected'])
-        self.assertEqual(len(data), exc.kwargs['actual'])
-        self.assertNothingStored()
-
-    def test_add_endless_body_stops_one_chunk_past_size(self):
-        reader = EndlessReader()
-
-        exc = self.assertRaises(exception.SizeMismatch, self.driver.add,
-                                IMAGE_ID, reader, 10)
-
-        self.assertEqual(CHUNK, reader.bytes_read)
-        self.assertEqual(CHUNK, exc.kwargs['actual'])
-        self.assertNothingStored()
 
     def test_add_reader_error_propagates_leaves_nothing(self):
         seen = []
@@ -168,7 +101,7 @@ class AddTestCase(FilesystemTestCase):
 
         reader = CallbackReader(b'x' * 3 * CHUNK, fail)
 
-        self.assertRaises(exception.ImageSizeLimitExceeded, self.driver.add,
+        self.assertRaises(exception.ImageSizeLimitExceeded, self.add,
                           IMAGE_ID, reader)
 
         self.assertEqual(1, len(seen))
@@ -181,7 +114,7 @@ class AddTestCase(FilesystemTestCase):
 
         reader = CallbackReader(b'x' * 3 * CHUNK, interrupt)
 
-        self.assertRaises(KeyboardInterrupt, self.driver.add, IMAGE_ID,
+        self.assertRaises(KeyboardInterrupt, self.add, IMAGE_ID,
                           reader)
 
         self.assertNothingStored()
@@ -190,7 +123,7 @@ class AddTestCase(FilesystemTestCase):
         self.store_data(b'first')
         reader = EndlessReader()
 
-        self.assertRaises(exception.Duplicate, self.driver.add, IMAGE_ID,
+        self.assertRaises(exception.Duplicate, self.add, IMAGE_ID,
                           reader)
 
         self.assertEqual(0, reader.bytes_read)
@@ -204,7 +137,7 @@ class AddTestCase(FilesystemTestCase):
 
         reader = CallbackReader(b'x' * 2 * CHUNK, win_race)
 
-        self.assertRaises(exception.Duplicate, self.driver.add, IMAGE_ID,
+        self.assertRaises(exception.Duplicate, self.add, IMAGE_ID,
                           reader)
 
         with open(self.final_path(), 'rb') as f:
@@ -214,7 +147,7 @@ class AddTestCase(FilesystemTestCase):
     def test_add_invalid_image_id_raises_invalid_parameter(self):
         for image_id in ('../escape', 'a/b', '.tmp', '', 'a.b', 'a\0b'):
             self.assertRaises(exception.InvalidParameterValue,
-                              self.driver.add, image_id, io.BytesIO(b'x'))
+                              self.add, image_id, io.BytesIO(b'x'))
 
         self.assertFalse(os.path.exists(os.path.join(self.state_path,
                                                      'escape')))
@@ -517,58 +450,38 @@ class DiscardPartialTestCase(FilesystemTestCase):
                           self.driver.discard_partial, '../images')
 
 
-class FakeDriver(driver.Driver):
-    """A driver that get_driver tests load through an entry point."""
+class FilesystemContractTest(contract.DriverContractTests, base.TestCase):
+    """The shared driver contract, on real files."""
 
-    def add(self, image_id, reader, size=None):
-        raise NotImplementedError()
+    chunk_size = CHUNK
 
-    def get(self, location, offset=0, length=None):
-        raise NotImplementedError()
+    def make_driver(self):
+        return filesystem.FilesystemDriver(self.conf)
 
-    def get_size(self, location):
-        raise NotImplementedError()
-
-    def delete(self, location):
-        raise NotImplementedError()
-
-    def discard_partial(self, image_id):
-        raise NotImplementedError()
+    def partial_count(self, image_id):
+        tmpdir = os.path.join(self.state_path, 'images', '.tmp')
+        if not os.path.isdir(tmpdir):
+            return 0
+        return len([n for n in os.listdir(tmpdir)
+                    if n.startswith(image_id + '.')])
 
 
 class GetDriverTestCase(base.TestCase):
-
-    def patch_entry_points(self, *entry_points):
-        return self.useFixture(fixtures.MockPatchObject(
-            store.metadata, 'entry_points',
-            return_value=list(entry_points))).mock
 
     def test_get_driver_file_returns_filesystem_driver(self):
         found = store.get_driver(self.conf)
 
         self.assertIsInstance(found, filesystem.FilesystemDriver)
         self.assertIs(self.conf, found.conf)
-        self.assertEqual(frozenset({'random_read'}), found.capabilities)
+        self.assertEqual(frozenset({driver.RANDOM_READ}), found.capabilities)
 
-    def test_get_driver_no_entry_points_uses_builtin(self):
-        entry_points = self.patch_entry_points()
+    def test_get_driver_file_is_an_entry_point(self):
+        names = extension.ExtensionManager(store.NAMESPACE).names()
 
-        found = store.get_driver(self.conf)
-
-        self.assertIsInstance(found, filesystem.FilesystemDriver)
-        entry_points.assert_called_once_with(group='imageapi.store.drivers',
-                                             name='file')
-
-    def test_get_driver_entry_point_loads_its_class(self):
-        self.flags(driver='fake', group='store')
-        self.patch_entry_points(mock.Mock(**{'load.return_value':
-                                             FakeDriver}))
-
-        self.assertIsInstance(store.get_driver(self.conf), FakeDriver)
+        self.assertIn('file', names)
 
     def test_get_driver_unknown_name_raises_backend_unavailable(self):
         self.flags(driver='nonesuch', group='store')
-        self.patch_entry_points()
 
         self.assertRaises(exception.BackendUnavailable, store.get_driver,
                           self.conf)

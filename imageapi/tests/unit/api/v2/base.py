@@ -13,7 +13,7 @@ from oslo_utils import uuidutils
 import webob
 
 from imageapi.api.v2 import patch
-from imageapi.common import config
+from imageapi.common import streams
 from imageapi import context
 from imageapi.db import api as db_api
 from imageapi import store
@@ -53,7 +53,7 @@ class APITestCase(base.TestCase):
 
     def load_app(self):
         """Load the paste app again, e.g. after changing options."""
-        return config.load_paste_app(self.conf)
+        return self.load_paste_app()
 
     # ------------------------------------------------------------ identity
     @staticmethod
@@ -141,10 +141,12 @@ class APITestCase(base.TestCase):
         Bypasses the upload controller so metadata tests do not depend on
         it; returns the repository dict.
         """
-        stored = self.driver.add(image_id, io.BytesIO(data), len(data))
-        values = {'size': stored.size, 'checksum': stored.checksum,
-                  'os_hash_algo': stored.hash_algo,
-                  'os_hash_value': stored.hash_value,
+        with streams.UploadStream(io.BytesIO(data), 65536, 'sha512',
+                                  size=len(data)) as stream:
+            stored = self.driver.add(image_id, stream, len(data))
+        values = {'size': stream.size, 'checksum': stream.checksum,
+                  'os_hash_algo': stream.hash_algo,
+                  'os_hash_value': stream.hash_value,
                   'location': {'url': stored.location, 'metadata': {}}}
         return db_api.image_transition(self.context(admin=True), image_id,
                                        db_api.QUEUED, db_api.ACTIVE,

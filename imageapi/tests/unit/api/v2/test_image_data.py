@@ -13,10 +13,9 @@ from oslo_utils import timeutils
 import webob
 
 from imageapi.api.v2 import image_data
-from imageapi.api.v2 import upload_leases
-from imageapi.common import config
 from imageapi import context
 from imageapi.db import api as db_api
+from imageapi import leases
 from imageapi import store
 from imageapi.tests import base
 from imageapi.tests import fixtures
@@ -66,7 +65,7 @@ class ImageDataTestCase(base.TestCase):
         self.flags(chunk_size=4096, group='store')
         self.useFixture(fixtures.Database(
             url='sqlite:///%s/test.sqlite' % self.state_path))
-        self.app = config.load_paste_app(self.conf)
+        self.app = self.load_paste_app()
         self.datadir = self.conf.filesystem_store.datadir
         self.ctx = context.get_admin_context()
 
@@ -183,7 +182,7 @@ class TestUpload(ImageDataTestCase):
 
     def test_upload_hashing_algorithm_option_is_used(self):
         self.flags(hashing_algorithm='sha256')
-        self.app = config.load_paste_app(self.conf)
+        self.app = self.load_paste_app()
         image_id = self.create()
         resp = self.upload(image_id, b'abc')
         self.assertEqual(204, resp.status_int)
@@ -264,7 +263,7 @@ class TestUpload(ImageDataTestCase):
 
     def test_upload_declared_size_over_cap_413_before_reading(self):
         self.flags(image_size_cap=10)
-        self.app = config.load_paste_app(self.conf)
+        self.app = self.load_paste_app()
         image_id = self.create()
         body = _Body(b'x' * 11, fail_at=0, error=AssertionError('read'))
         resp = self.upload(image_id, body, chunked=True,
@@ -275,7 +274,7 @@ class TestUpload(ImageDataTestCase):
 
     def test_upload_chunked_body_over_cap_413_mid_stream(self):
         self.flags(image_size_cap=10000)
-        self.app = config.load_paste_app(self.conf)
+        self.app = self.load_paste_app()
         image_id = self.create()
         resp = self.upload(image_id, b'x' * 10001, chunked=True)
         self.assertEqual(413, resp.status_int)
@@ -285,7 +284,7 @@ class TestUpload(ImageDataTestCase):
     def test_upload_refused_mid_stream_drains_rest_of_body(self):
         # So clients that send the whole body first can read the 413.
         self.flags(image_size_cap=10000)
-        self.app = config.load_paste_app(self.conf)
+        self.app = self.load_paste_app()
         image_id = self.create()
         body = _Body(b'x' * 50000)
         resp = self.upload(image_id, body, chunked=True)
@@ -294,7 +293,7 @@ class TestUpload(ImageDataTestCase):
 
     def test_upload_body_at_cap_activates(self):
         self.flags(image_size_cap=10000)
-        self.app = config.load_paste_app(self.conf)
+        self.app = self.load_paste_app()
         image_id = self.create()
         resp = self.upload(image_id, b'x' * 10000, chunked=True)
         self.assertEqual(204, resp.status_int)
@@ -420,7 +419,7 @@ class TestQuota(ImageDataTestCase):
     def setUp(self):
         super().setUp()
         self.flags(user_storage_quota='100KB')
-        self.app = config.load_paste_app(self.conf)
+        self.app = self.load_paste_app()
 
     def used(self, project=PROJECT):
         return db_api.storage_used(self.ctx, project)
@@ -510,23 +509,22 @@ class TestReaper(ImageDataTestCase):
     def test_reap_expired_claim_returns_queued_and_drops_partial(self):
         image_id = self._claimed()
         driver = store.get_driver(self.conf)
-        self.assertEqual([image_id], upload_leases.reap_expired(driver))
+        self.assertEqual([image_id], leases.reap_expired(driver))
         self.assertQueuedAndEmpty(image_id)
 
     def test_reap_leaves_live_claims(self):
         image_id = self.create()
         db_api.upload_claim(self.ctx, image_id, 'c-2',
-                            upload_leases.lease_end(self.conf))
+                            leases.lease_end(self.conf))
         driver = store.get_driver(self.conf)
-        self.assertEqual([], upload_leases.reap_expired(driver))
+        self.assertEqual([], leases.reap_expired(driver))
         self.assertEqual('saving', self.image(image_id)['status'])
 
     def test_lease_keeper_renews_held_claims(self):
         # The first renewal is due a third of the lease after the start.
         self.flags(lease_seconds=5, group='upload')
         image_id = self._claimed()
-        keeper = upload_leases.LeaseKeeper(self.conf,
-                                           store.get_driver(self.conf))
+        keeper = leases.LeaseKeeper(self.conf, store.get_driver(self.conf))
         keeper.hold('c-1')
         self.addCleanup(keeper.stop)
         deadline = timeutils.utcnow() + datetime.timedelta(seconds=10)
@@ -658,7 +656,7 @@ class TestFormatInspection(ImageDataTestCase):
 
     def test_upload_mismatch_allowed_when_match_not_required(self):
         self.flags(require_image_format_match=False, group='image_format')
-        self.app = config.load_paste_app(self.conf)
+        self.app = self.load_paste_app()
         image_id = self.create(disk_format='qcow2')
         resp = self.upload(image_id, b'\0' * 300000)
         self.assertEqual(204, resp.status_int)

@@ -4,14 +4,18 @@
 keeps oslo.limit's flat-model arithmetic and exception over a dict of limits.
 """
 
+import os
+
 import fixtures as pyfixtures
 from oslo_limit import exception as limit_exc
 from oslo_limit import limit
 from oslo_utils import units
 
-from imageapi.api.v2 import limits
 from imageapi.common import config
 from imageapi.db import api as db_api
+from imageapi import service
+from imageapi.tests import base
+from imageapi.tests import fixtures
 from imageapi.tests.unit.api.v2 import test_image_data
 
 PROJECT = test_image_data.PROJECT
@@ -47,14 +51,14 @@ class KeystoneLimitsTest(test_image_data.ImageDataTestCase):
     def setUp(self):
         super().setUp()
         self.useFixture(pyfixtures.MockPatch(
-            'imageapi.api.v2.limits._load_global_conf'))
+            'imageapi.common.config.load_global_conf'))
         self.useFixture(pyfixtures.MockPatchObject(
             limit, 'Enforcer', _FakeEnforcer))
         self.useFixture(pyfixtures.MockPatchObject(_FakeEnforcer, 'limits', {
             'image_size_total': 1, 'image_stage_total': 1,
             'image_count_total': 3, 'image_count_uploading': 1}))
         self.flags(use_keystone_limits=True)
-        self.app = config.load_paste_app(self.conf)
+        self.app = self.load_paste_app()
 
     def test_create_past_image_count_total_413(self):
         for _ in range(3):
@@ -147,17 +151,33 @@ class KeystoneLimitsTest(test_image_data.ImageDataTestCase):
         self.assertNotIn('no keystone', resp.text)
 
 
-class GlobalConfTest(test_image_data.ImageDataTestCase):
+class GlobalConfTest(base.TestCase):
 
     def test_global_conf_parsed_once_from_the_same_files(self):
-        self.useFixture(pyfixtures.MonkeyPatch(
-            'imageapi.api.v2.limits._global_conf_files', None))
+        # A file no earlier test loaded, so the first call must parse.
+        path = os.path.join(self.state_path, 'limits.conf')
+        with open(path, 'w') as f:
+            f.write('[DEFAULT]\n')
+        self.conf(['--config-file', path], project='imageapi',
+                  default_config_files=[], default_config_dirs=[])
         global_conf = self.useFixture(pyfixtures.MockPatch(
             'oslo_config.cfg.CONF')).mock
 
-        limits._load_global_conf(self.conf)
-        limits._load_global_conf(self.conf)
+        config.load_global_conf(self.conf)
+        config.load_global_conf(self.conf)
 
         global_conf.assert_called_once_with(
-            [], project='imageapi', default_config_files=[],
-            default_config_dirs=[])
+            ['--config-file', path], project='imageapi',
+            default_config_files=[], default_config_dirs=[])
+
+    def test_start_parses_global_conf_only_with_keystone_limits(self):
+        load = self.useFixture(pyfixtures.MockPatch(
+            'imageapi.common.config.load_global_conf')).mock
+        self.useFixture(fixtures.Database())
+        self.flags(reap_interval=0, group='upload')
+
+        service.start(self.conf).stop()
+        load.assert_not_called()
+        self.flags(use_keystone_limits=True)
+        service.start(self.conf).stop()
+        load.assert_called_once_with(self.conf)

@@ -1,10 +1,11 @@
 """Upload claim leases: renewal for this process's uploads, and the reaper.
 
-Each API process runs one daemon thread. It renews the leases of the uploads it is
+Not an API concern: the start-up step (imageapi/service.py) starts the keeper, the upload
+controller holds and drops claims, and ``imageapi-manage image reap`` runs the reaper
+once. Each API process runs one daemon thread. It renews the leases of the uploads it is
 streaming, so a claim outlives a slow client but not a dead process, and every
 ``[upload] reap_interval`` seconds it returns uploads whose lease ran out (their
 process died, on this node or another) to queued and drops their partial data.
-``imageapi-manage image reap`` runs the same reaper once.
 """
 
 import datetime
