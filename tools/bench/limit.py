@@ -183,10 +183,16 @@ def sendfile_socket(src_path):
 
 
 class _FileHandler(http.server.BaseHTTPRequestHandler):
-    """GET sends the file with sendfile; PUT reads and drops the body."""
+    """GET sends the file with sendfile; PUT reads and drops the body.
+
+    PUT to ``/durable`` is the durable receiver instead: what an upload must
+    do at the least, with the store's durability and no service around it.
+    """
 
     protocol_version = 'HTTP/1.1'
     path_to_serve = None
+    durable_dir = None
+    sync_interval = 64 * MIB
 
     def do_GET(self):
         size = os.path.getsize(self.path_to_serve)
@@ -200,6 +206,9 @@ class _FileHandler(http.server.BaseHTTPRequestHandler):
 
     def do_PUT(self):
         left = int(self.headers['Content-Length'])
+        if self.path == '/durable':
+            self._receive_durably(left)
+            return
         buf = bytearray(MIB)
         view = memoryview(buf)
         while left:
@@ -211,14 +220,44 @@ class _FileHandler(http.server.BaseHTTPRequestHandler):
         self.send_header('Content-Length', '0')
         self.end_headers()
 
+    def _receive_durably(self, left):
+        """Receive the body as an upload must, with nothing around it.
+
+        md5 and the write on this thread, sha512 on a second one, into a new
+        buffer per 1 MiB chunk; fdatasync every sync_interval, fsync of the
+        file and its directory at the end.
+        """
+        writer = _Writer(self.durable_dir, True, self.sync_interval)
+        md5 = hashlib.md5(usedforsecurity=False)
+        chunks = queue.Queue(maxsize=8)
+        thread = _hasher_thread(hashlib.sha512(), chunks)
+        while left:
+            buf = bytearray(min(left, MIB))
+            got = self.rfile.readinto(buf)
+            if not got:
+                break
+            chunk = memoryview(buf)[:got]
+            md5.update(chunk)
+            chunks.put(chunk)
+            writer.write(chunk)
+            left -= got
+        chunks.put(None)
+        thread.join()
+        writer.close()
+        self.send_response(204 if not left else 400)
+        self.send_header('Content-Length', '0')
+        self.end_headers()
+
     def log_message(self, *args):
         pass
 
 
 @contextlib.contextmanager
-def file_server(src_path):
+def file_server(src_path, durable_dir=None, sync_interval=64 * MIB):
     """A throwaway HTTP server on 127.0.0.1 for the curl baselines."""
-    handler = type('Handler', (_FileHandler,), {'path_to_serve': src_path})
+    handler = type('Handler', (_FileHandler,), {
+        'path_to_serve': src_path, 'durable_dir': durable_dir,
+        'sync_interval': sync_interval})
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -227,6 +266,15 @@ def file_server(src_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def durable_receiver(src_path, directory, sync_interval):
+    """MB/s of curl -T to the durable receiver (see _FileHandler)."""
+    with file_server(src_path, directory, sync_interval) as url:
+        warm(src_path)
+        code, seconds, sent = curl_upload(url.replace('/file', '/durable'),
+                                          src_path)
+    return _mbps(sent, seconds) if code == 204 else None
 
 
 def curl_download(url, headers=()):
@@ -285,7 +333,7 @@ def measure(src_path, directory, fsync, sync_interval, store_chunk_size,
         log('limit %s: %s MB/s' % (name, run['mbps']))
     warm(src_path)
     result['sendfile_socket'] = sendfile_socket(src_path)
-    with file_server(src_path) as url:
+    with file_server(src_path, directory, sync_interval) as url:
         warm(src_path)
         code, seconds, got = curl_download(url)
         result['sendfile_curl'] = _mbps(got, seconds) if code == 200 else None
@@ -293,7 +341,10 @@ def measure(src_path, directory, fsync, sync_interval, store_chunk_size,
         code, seconds, sent = curl_upload(url, src_path)
         result['curl_upload_sink'] = (_mbps(sent, seconds) if code == 204
                                       else None)
+    result['durable_receiver'] = durable_receiver(src_path, directory,
+                                                  sync_interval)
     log('limit sendfile socket %s, curl download %s, curl upload to a '
-        'sink %s MB/s' % (result['sendfile_socket'], result['sendfile_curl'],
-                          result['curl_upload_sink']))
+        'sink %s, to a durable receiver %s MB/s'
+        % (result['sendfile_socket'], result['sendfile_curl'],
+           result['curl_upload_sink'], result['durable_receiver']))
     return result

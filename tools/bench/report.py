@@ -37,6 +37,8 @@ def _upload_ratios(run, lim, glance_run):
         run['mbps'], _mean(run.get('limit_parallel_bracket')))
     run['vs_curl_upload_sink'] = _ratio(run['mbps'],
                                         lim.get('curl_upload_sink'))
+    run['vs_durable_receiver_adjacent'] = _ratio(
+        run['mbps'], _mean(run.get('durable_receiver_bracket')))
     if glance_run:
         run['vs_glance'] = _ratio(run['mbps'], glance_run['mbps'])
         # Each divided by its own adjacent limit first: the two servers
@@ -209,10 +211,12 @@ def table(result):
     for label, lim in result.get('limit', {}).items():
         lines.append(
             'limit %-5s MB/s: parallel %s serial %s copy %s '
-            'serial@store-chunk %s | sendfile-curl %s curl-sink %s'
+            'serial@store-chunk %s | sendfile-curl %s curl-sink %s '
+            'durable-receiver %s'
             % (label, lim.get('parallel'), lim.get('serial'),
                lim.get('plain_copy'), lim.get('serial_store_chunk'),
-               lim.get('sendfile_curl'), lim.get('curl_upload_sink')))
+               lim.get('sendfile_curl'), lim.get('curl_upload_sink'),
+               lim.get('durable_receiver')))
     servers = dict(result.get('backends', {}))
     if result.get('glance', {}).get('transfer'):
         servers['glance'] = result['glance']
@@ -229,9 +233,9 @@ def table(result):
 
 
 def _transfer_table(servers):
-    lines = ['%-34s %8s %8s %8s %8s %8s %8s' % (
-        'transfer', 'MB/s', 'xbase', 'xserial', 'xglance', 'xgl-norm',
-        'cpu s/GB')]
+    lines = ['%-34s %8s %8s %8s %8s %8s %8s %8s' % (
+        'transfer', 'MB/s', 'xbase', 'xrecv', 'xserial', 'xglance',
+        'xgl-norm', 'cpu s/GB')]
     for name, backend in servers.items():
         for label, entry in backend.get('transfer', {}).items():
             for mode in ('upload_content_length', 'upload_chunked',
@@ -241,9 +245,10 @@ def _transfer_table(servers):
                     continue
                 xbase = run.get('vs_limit_parallel_adjacent') or \
                     run.get('vs_sendfile_curl_adjacent')
-                lines.append('%-34s %s %s %s %s %s %s' % (
+                lines.append('%-34s %s %s %s %s %s %s %s' % (
                     '%s %s %s' % (name, label, mode.replace('upload_', 'up ')),
                     _fmt(run['mbps']), _fmt(xbase),
+                    _fmt(run.get('vs_durable_receiver_adjacent')),
                     _fmt(run.get('vs_limit_serial')),
                     _fmt(run.get('vs_glance')),
                     _fmt(run.get('vs_glance_normalized')),

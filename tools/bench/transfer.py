@@ -154,6 +154,11 @@ class Baselines:
         return limit.copy(self.path, self.directory, limit.MIB, 'parallel',
                           self.fsync, self.sync_interval)['mbps']
 
+    def durable_receiver(self):
+        settle()
+        return limit.durable_receiver(self.path, self.directory,
+                                      self.sync_interval)
+
     def sendfile_curl(self):
         with limit.file_server(self.path) as url:
             limit.warm(self.path)
@@ -179,6 +184,7 @@ def single_stream(client, path, md5, label, server_pid, baselines,
     for mode in modes or ('content_length', 'chunked'):
         chunked = mode == 'chunked'
         before = baselines.parallel()
+        receiver_before = baselines.durable_receiver()
         settle()
         if watch_rss and not chunked:
             with RSSSampler(server_pid) as sampler:
@@ -189,6 +195,8 @@ def single_stream(client, path, md5, label, server_pid, baselines,
             image_id, run = upload(client, path, chunked, md5, label,
                                    server_pid)
         run['limit_parallel_bracket'] = [before, baselines.parallel()]
+        run['durable_receiver_bracket'] = [receiver_before,
+                                           baselines.durable_receiver()]
         result['upload_' + mode] = run
         if mode == 'content_length':
             before = baselines.sendfile_curl()
