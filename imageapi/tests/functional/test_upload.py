@@ -169,7 +169,7 @@ class TestKeepAlive(UploadTestCase):
     """Requests after an upload on the same connection (gunicorn keep-alive).
 
     A Content-Length body is received from the socket by imageapi itself
-    (streams.SocketBodyReader); gunicorn must still find the next request
+    (cmd/gunicorn_input.py SocketBodyReader); gunicorn must still find the next request
     where it starts.
     """
 
