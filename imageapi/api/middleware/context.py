@@ -2,6 +2,9 @@
 
 ``ContextMiddleware`` trusts only what keystonemiddleware's auth_token set (401 when the
 token was not confirmed); ``NoAuthMiddleware`` is the embedded default's stand-in.
+``LogContextMiddleware``, near the front of every pipeline, gives each request's log
+lines its own request id and no identity until one is established, and drops the
+identity again when the request ends.
 """
 
 from imageapi.common import exception
@@ -25,6 +28,30 @@ def _roles(header):
     for role in list(roles):
         roles += [r for r in _IMPLIED_ROLES.get(role, ()) if r not in roles]
     return roles
+
+
+class LogContextMiddleware(wsgi.Middleware):
+    """Each request starts and ends with an anonymous context of its own.
+
+    oslo.log takes the context of a log line from the thread (oslo.context's
+    current context), which a RequestContext with ``overwrite`` sets and
+    nothing clears. Without this, a line logged before the request has an
+    identity (auth_token's "Authorization failed for token") carried the
+    user, project and request id of the thread's previous request.
+    """
+
+    def __call__(self, environ, start_response):
+        _anonymous(environ)
+        try:
+            return self.application(environ, start_response)
+        finally:
+            _anonymous(environ)
+
+
+def _anonymous(environ):
+    # overwrite=True makes it the thread's current context.
+    context.RequestContext(request_id=environ.get('openstack.request_id'),
+                           overwrite=True)
 
 
 class ContextMiddleware(wsgi.Middleware):
@@ -59,7 +86,7 @@ class NoAuthMiddleware(wsgi.Middleware):
             or req.headers.get('X-Tenant-Id'),
             roles=roles,
             request_id=req.environ.get('openstack.request_id'),
-            overwrite=False)
+            overwrite=True)
         req.environ[ENV_KEY] = ctx
         return None
 
@@ -67,6 +94,12 @@ class NoAuthMiddleware(wsgi.Middleware):
 def filter_factory(global_conf, **local_conf):
     def _filter(app):
         return ContextMiddleware(app)
+    return _filter
+
+
+def log_context_filter_factory(global_conf, **local_conf):
+    def _filter(app):
+        return LogContextMiddleware(app)
     return _filter
 
 

@@ -4,10 +4,12 @@ keystonemiddleware's own AuthTokenFixture stands in for the token validation cal
 real-keystone tests live in the keystone functional environment.
 """
 
+import logging
 import uuid
 
 from keystonemiddleware.auth_token import _opts as ksm_opts
 from keystonemiddleware import fixture as ksm_fixture
+from oslo_context import context as oslo_context
 import webob
 
 from imageapi.tests import base
@@ -110,3 +112,76 @@ class TestKeystonePipeline(base.TestCase):
         resp = self.get('/v2/images/%s' % image_id, token=admin)
 
         self.assertEqual(200, resp.status_int)
+
+    def test_failed_auth_logged_with_own_request_id_and_no_identity(self):
+        # The log line's context is the thread's current one (oslo.log).
+        # With the fixture auth_token says "Invalid user token"; against a
+        # real keystone also "Authorization failed for token", in the same
+        # place of the same request.
+        seen = record_contexts(self, 'keystonemiddleware.auth_token',
+                               'Invalid user token')
+        for _ in range(3):
+            self.assertEqual(200, self.get('/v2/images',
+                                           token=self.member_token())
+                             .status_int)
+
+        resp = self.get('/v2/images', token='bogus-token')
+
+        self.assertEqual(401, resp.status_int)
+        self.assertEqual(1, len(seen))
+        self.assertEqual(resp.headers['x-openstack-request-id'],
+                         seen[0].request_id)
+        self.assertIsNone(seen[0].user_id)
+        self.assertIsNone(seen[0].project_id)
+
+    def test_request_end_drops_identity_from_thread(self):
+        resp = self.get('/v2/images', token=self.member_token())
+
+        current = oslo_context.get_current()
+        self.assertEqual(resp.headers['x-openstack-request-id'],
+                         current.request_id)
+        self.assertIsNone(current.user_id)
+        self.assertIsNone(current.project_id)
+
+
+def record_contexts(test, logger_name, text):
+    """Contexts current when ``logger_name`` logs a line containing ``text``."""
+    seen = []
+
+    class Recorder(logging.Handler):
+        def emit(self, record):
+            if text in record.getMessage():
+                seen.append(oslo_context.get_current())
+    handler = Recorder()
+    logger = logging.getLogger(logger_name)
+    logger.addHandler(handler)
+    test.addCleanup(logger.removeHandler, handler)
+    return seen
+
+
+class TestNoAuthLogContext(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.flags(flavor='noauth', group='paste_deploy')
+        self.flags(reap_interval=0, group='upload')
+        self.useFixture(fixtures.Database())
+        self.app = self.load_paste_app()
+
+    def test_each_request_logs_with_its_own_id_and_identity(self):
+        seen = record_contexts(self, 'oslo_policy.policy', 'enforce')
+        logger = logging.getLogger('oslo_policy.policy')
+        self.addCleanup(logger.setLevel, logger.level)
+        logger.setLevel(logging.DEBUG)
+        ids = []
+        for user in ('first-user', 'second-user'):
+            req = webob.Request.blank('/v2/images')
+            req.headers.update({'X-User-Id': user, 'X-Project-Id': PROJECT,
+                                'X-Roles': 'member'})
+            resp = req.get_response(self.app)
+            self.assertEqual(200, resp.status_int)
+            ids.append(resp.headers['x-openstack-request-id'])
+
+        last = seen[-1]
+        self.assertEqual('second-user', last.user_id)
+        self.assertEqual(ids[1], last.request_id)
