@@ -10,6 +10,7 @@ process died, on this node or another) to queued and drops their partial data.
 
 import datetime
 import threading
+import time
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
@@ -39,7 +40,9 @@ def reap_expired(driver, now=None):
             db_api.upload_release(ctx, image_id, claim)
         except exception.ImageAPIException:
             continue  # renewed, finished or reaped elsewhere meanwhile
-        driver.discard_partial(image_id)
+        # Temp files, and data committed but never recorded (the database
+        # failed at the end of the upload).
+        driver.purge(image_id)
         LOG.warning('Upload to image %s lost its lease; the image is queued '
                     'again and its partial data removed.', image_id)
         reaped.append(image_id)
@@ -47,27 +50,48 @@ def reap_expired(driver, now=None):
 
 
 class LeaseKeeper:
-    """Renews this process's upload leases and reaps expired ones."""
+    """Renews this process's upload leases and reaps expired ones.
+
+    It also knows, per claim, when its lease was last known to be held (the
+    claim, or its last successful renewal): ``check`` stops an upload whose
+    lease may be running out because the database could not be reached,
+    before another process's reaper takes the image and its temp data.
+    """
 
     def __init__(self, conf, driver):
         self.conf = conf
         self.driver = driver
-        self._claims = set()
+        self._claims = {}  # claim -> (image_id, monotonic time last held)
+        # A lease renewed at t is safe until t + lease_seconds on the
+        # reaper's clock; stop a third of a lease earlier, for clock skew
+        # between nodes and for the commit after the last chunk.
+        self._safe_seconds = conf.upload.lease_seconds * 2.0 / 3.0
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread = None
         self._stopped = False
 
-    def hold(self, claim):
-        """Keep renewing ``claim`` until ``drop``."""
+    def hold(self, claim, image_id):
+        """Keep renewing ``claim`` (just taken on ``image_id``) until ``drop``."""
         with self._lock:
-            self._claims.add(claim)
+            self._claims[claim] = (image_id, time.monotonic())
         self.start()
 
     def drop(self, claim):
         with self._lock:
-            self._claims.discard(claim)
+            self._claims.pop(claim, None)
         self._wake.set()  # let an idle thread exit now, not a tick later
+
+    def check(self, claim):
+        """Raise UploadLeaseLost if ``claim``'s lease may have run out.
+
+        Called between two chunks of an upload: a dictionary look-up and a
+        clock read.
+        """
+        image_id, held_at = self._claims.get(claim, (None, None))
+        if held_at is not None and (time.monotonic() - held_at
+                                    > self._safe_seconds):
+            raise exception.UploadLeaseLost(image_id=image_id)
 
     def start(self):
         """Start the thread once per process (after any fork)."""
@@ -118,7 +142,12 @@ class LeaseKeeper:
         ctx = imageapi_context.get_admin_context()
         try:
             if claims:
+                renewed_at = time.monotonic()
                 db_api.upload_renew(ctx, claims, lease_end(self.conf))
+                with self._lock:
+                    for claim in claims & self._claims.keys():
+                        self._claims[claim] = (self._claims[claim][0],
+                                               renewed_at)
             if reap:
                 reap_expired(self.driver)
         except Exception:

@@ -84,7 +84,8 @@ class Server(gunicorn_base.BaseApplication):
         # In each worker, after the fork: the start-up step's threads and
         # database connections must belong to the process that uses them.
         app = config.load_paste_app(self.conf, service.start(self.conf))
-        return gunicorn_input.FastInput(app)
+        return gunicorn_input.FastInput(
+            app, idle_timeout=self.conf.upload.body_idle_timeout)
 
 
 def _ensure_schema(conf):

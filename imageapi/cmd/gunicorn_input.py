@@ -190,15 +190,32 @@ def body_reader(environ):
 
 
 class FastInput:
-    """WSGI wrapper: image data bodies through the readers above."""
+    """WSGI wrapper: image data bodies through the readers above.
 
-    def __init__(self, app):
+    While the app runs, the client socket of an image data request has
+    ``idle_timeout`` seconds as its timeout, so a client that stops sending
+    its body (after ``Expect: 100-continue`` too) gets a TimeoutError from
+    the read (the app answers 408) instead of holding a worker thread for as
+    long as it keeps the connection open.
+    """
+
+    def __init__(self, app, idle_timeout=None):
         self.app = app
+        self.idle_timeout = idle_timeout
 
     def __call__(self, environ, start_response):
         content_type = environ.get('CONTENT_TYPE', '').partition(';')[0]
-        if content_type.strip().lower() == _IMAGE_DATA_TYPE:
-            reader = body_reader(environ)
-            if reader is not None:
-                environ['wsgi.input'] = reader
-        return self.app(environ, start_response)
+        if content_type.strip().lower() != _IMAGE_DATA_TYPE:
+            return self.app(environ, start_response)
+        reader = body_reader(environ)
+        if reader is not None:
+            environ['wsgi.input'] = reader
+        sock = environ.get('gunicorn.socket')
+        if sock is None or self.idle_timeout is None:
+            return self.app(environ, start_response)
+        previous = sock.gettimeout()
+        sock.settimeout(self.idle_timeout)
+        try:
+            return self.app(environ, start_response)
+        finally:
+            sock.settimeout(previous)

@@ -84,6 +84,14 @@ class InvalidRange(BadRequest):
     msg_fmt = '%(reason)s'
 
 
+class RequestTimeout(ImageAPIException):
+    """The client stopped sending the body ([upload] body_idle_timeout)."""
+
+    msg_fmt = ('The request body stalled: no data arrived for %(seconds)s '
+               'seconds.')
+    code = 408
+
+
 class NotAuthenticated(ImageAPIException):
     msg_fmt = 'Authentication required'
     code = 401
@@ -206,6 +214,29 @@ class BackendUnavailable(ImageAPIException):
 
 class StorageWriteDenied(BackendUnavailable):
     msg_fmt = 'Insufficient permissions on image storage media: %(reason)s'
+
+
+class ServiceUnavailable(ImageAPIException):
+    """Try again later: 503 with ``Retry-After`` (seconds)."""
+
+    msg_fmt = '%(reason)s'
+    code = 503
+
+    def __init__(self, message=None, retry_after=30, **kwargs):
+        super().__init__(message, **kwargs)
+        self.headers = {'Retry-After': str(int(retry_after))}
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    msg_fmt = 'The image database is unavailable; try again later.'
+
+
+class UploadLeaseLost(ServiceUnavailable):
+    """The upload could not renew its claim on the image in time."""
+
+    msg_fmt = ('The upload could not keep its claim on image %(image_id)s '
+               '(the image database was unreachable); the image is queued '
+               'again. Retry the upload later.')
 
 
 class StoredDataNotFound(ImageAPIException):

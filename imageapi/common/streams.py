@@ -27,14 +27,16 @@ class ClientReader:
 
     Servers raise OSError subclasses (gunicorn's NoMoreData, bad chunk
     framing) when a client goes away mid-body; that is the client's doing,
-    not a server fault. With ``length`` (the Content-Length), reads never
-    go past it, as WSGI asks of applications that read ``wsgi.input``
-    directly.
+    not a server fault. A socket timeout (the server edge sets
+    ``[upload] body_idle_timeout``) becomes RequestTimeout. With ``length``
+    (the Content-Length), reads never go past it, as WSGI asks of
+    applications that read ``wsgi.input`` directly.
     """
 
-    def __init__(self, fileobj, length=None):
+    def __init__(self, fileobj, length=None, idle_timeout=None):
         self._fileobj = fileobj
         self._remaining = length
+        self._idle_timeout = idle_timeout
         self.bytes_read = 0
 
     def read(self, n):
@@ -44,6 +46,8 @@ class ClientReader:
                 return b''
         try:
             data = self._fileobj.read(n)
+        except TimeoutError:
+            raise exception.RequestTimeout(seconds=self._idle_timeout)
         except OSError as exc:
             raise exception.ClientDisconnected(reason=str(exc) or
                                                type(exc).__name__)
@@ -131,8 +135,8 @@ class Hashes:
 class UploadStream:
     """The chunks of one upload, checked and hashed as they go by.
 
-    Iterating reads ``chunk_size`` bytes at a time from ``body`` and, for
-    every chunk, in this order: counts it; raises SizeMismatch once the count
+    Iterating calls ``check``, reads ``chunk_size`` bytes at a time from
+    ``body`` and, for every chunk, in this order: counts it; raises SizeMismatch once the count
     passes the declared ``size``, ImageSizeLimitExceeded once it passes
     ``cap``; reserves quota ahead of the count through ``reserve``; feeds the
     format ``inspector`` (which raises ImageFormatMismatch); hashes it. At
@@ -147,7 +151,7 @@ class UploadStream:
     """
 
     def __init__(self, body, chunk_size, hash_algo, size=None, cap=None,
-                 reserve=None, inspector=None):
+                 reserve=None, inspector=None, check=None):
         """Prepare to stream ``body``; nothing is read or reserved yet.
 
         :param body: object with ``read(n)``, such as a ClientReader; it may
@@ -161,6 +165,8 @@ class UploadStream:
             quota. A declared ``size`` is reserved whole before the first
             read, an unknown size QUOTA_STEP bytes at a time.
         :param inspector: a format_check.FormatInspector, or None.
+        :param check: callable called before every read, which raises to
+            stop the upload (the lease keeper's check of the claim).
         :raises ValueError: ``hash_algo`` is not available.
         """
         self._body = body
@@ -170,6 +176,7 @@ class UploadStream:
         self._reserve = reserve
         self._reserved = 0
         self._inspector = inspector
+        self._check = check
         self._hashes = Hashes(hash_algo)
         self._started = False
         self._done = False
@@ -193,6 +200,8 @@ class UploadStream:
     def __next__(self):
         if self._done:
             raise StopIteration
+        if self._check is not None:
+            self._check()
         chunk = self._body.read(self._chunk_size)
         if not chunk:
             self._end()

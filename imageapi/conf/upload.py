@@ -12,6 +12,13 @@ opts = [
                     'it every third of this; when the process dies, the '
                     'claim expires after at most this long and the reaper '
                     'puts the image back to queued.'),
+    cfg.IntOpt('body_idle_timeout',
+               default=60, min=1, max=3600,
+               help='Seconds an upload may go without receiving a byte of '
+                    'its body (also after Expect: 100-continue) before it '
+                    'is answered 408 and its image is queued again. Applies '
+                    'under imageapi-api (gunicorn); behind mod_wsgi, '
+                    'Apache\'s own Timeout applies instead.'),
     cfg.IntOpt('reap_interval',
                default=10, min=0, max=3600,
                help='Seconds between two scans for expired upload claims in '

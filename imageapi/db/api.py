@@ -18,6 +18,7 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from imageapi.common import exception
+from imageapi import context as imageapi_context
 from imageapi.db import models
 from imageapi.db import query as image_query
 from imageapi.db import sqlite
@@ -55,6 +56,11 @@ CORE_FIELDS = ('name', 'disk_format', 'container_format', 'visibility',
                'min_disk', 'min_ram', 'owner', 'protected', 'os_hidden')
 RESULT_FIELDS = ('size', 'virtual_size', 'checksum', 'os_hash_algo',
                  'os_hash_value')
+
+# What a database that cannot be reached raises: oslo.db's translation, or
+# SQLAlchemy's own error where none happened (a failed reconnect at pool
+# checkout). api/middleware/fault.py answers these with 503.
+UNAVAILABLE_ERRORS = (db_exc.DBConnectionError, sa.exc.OperationalError)
 
 main_context_manager = enginefacade.transaction_context()
 _CONFIGURE_LOCK = threading.Lock()
@@ -98,6 +104,16 @@ def configure(conf):
 
 def get_engine():
     return main_context_manager.writer.get_engine()
+
+
+def ping():
+    """``SELECT 1`` on a pooled connection, for the health check.
+
+    :raises oslo_db.exception.DBConnectionError: the database is unreachable.
+    """
+    with main_context_manager.reader.connection.using(
+            imageapi_context.get_admin_context()) as connection:
+        connection.execute(sa.text('SELECT 1'))
 
 
 # ---------------------------------------------------------------- records

@@ -66,6 +66,8 @@ class Writer(metaclass=abc.ABCMeta):
         :returns: a StoredImage.
         :raises imageapi.common.exception.Duplicate: data for the image
             appeared meanwhile; that data is left untouched.
+        :raises imageapi.common.exception.UploadLeaseLost: what was written
+            is gone (``purge`` ran: the upload lost its claim).
         """
 
     @abc.abstractmethod
@@ -155,16 +157,18 @@ class Driver(metaclass=abc.ABCMeta):
         """
 
     @abc.abstractmethod
-    def discard_partial(self, image_id):
-        """Remove what unfinished uploads of ``image_id`` left behind.
+    def purge(self, image_id):
+        """Remove everything the store holds under the name of ``image_id``.
 
-        A Writer cleans up after itself unless its process dies; the reaper
-        (imageapi/leases.py) calls this for images whose uploader is gone.
+        For an image that has no recorded data: what unfinished uploads left
+        (a Writer cleans up after itself unless its process dies), and data
+        that was committed but never recorded because the database failed.
+        The reaper (imageapi/leases.py) calls it after returning an upload
+        to queued, the API after deleting an image that had no data yet.
         Calling it while an upload of the image runs makes that upload fail.
-        Safe to call when there is nothing to remove; the stored data of the
-        image is never touched.
+        Safe to call when there is nothing to remove.
 
-        :returns: the number of leftovers removed.
+        :returns: the number of pieces removed.
         :raises imageapi.common.exception.InvalidParameterValue: if
             ``image_id`` cannot name data in this store.
         """

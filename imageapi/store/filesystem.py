@@ -144,6 +144,10 @@ class _FileWriter(driver.Writer):
                 _link(self.path, self._final)
             except FileExistsError:
                 raise exception.Duplicate(image_id=self._image_id) from None
+            except FileNotFoundError:
+                # purge() removed the temp file: the reaper took the claim.
+                raise exception.UploadLeaseLost(
+                    image_id=self._image_id) from None
         self._driver.sync_datadir(self._final)
         self.committed = True
         return driver.StoredImage(location=_LOCATION_PREFIX + self._final,
@@ -288,27 +292,28 @@ class FilesystemDriver(driver.Driver):
         with _os_errors(location):
             os.unlink(path)
 
-    def discard_partial(self, image_id):
-        """Unlink the temp files of ``image_id``; see Driver.discard_partial.
+    def purge(self, image_id):
+        """Unlink the temp files and the file of ``image_id``; see Driver.purge.
 
-        Only names this driver creates, ``<image_id>.<uuid4 hex>``, match.
+        Only names this driver creates match: ``<image_id>.<uuid4 hex>`` in
+        .tmp, and ``<image_id>``.
         """
         _check_image_id(image_id)
         pattern = re.compile(re.escape(image_id) + r'\.[0-9a-f]{32}')
         try:
             with _os_errors():
-                names = os.listdir(self.tmpdir)
+                names = [os.path.join(self.tmpdir, name)
+                         for name in os.listdir(self.tmpdir)
+                         if pattern.fullmatch(name)]
         except FileNotFoundError:
-            return 0
+            names = []
         removed = 0
-        for name in names:
-            if not pattern.fullmatch(name):
-                continue
+        for path in names + [os.path.join(self.datadir, image_id)]:
             try:
                 with _os_errors():
-                    os.unlink(os.path.join(self.tmpdir, name))
+                    os.unlink(path)
             except FileNotFoundError:
-                # Another reaper removed it first.
+                # Never there, or another reaper removed it first.
                 continue
             removed += 1
         return removed

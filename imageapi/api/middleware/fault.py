@@ -1,8 +1,9 @@
 """The only map from exceptions to HTTP fault responses.
 
 ImageAPIException subclasses become webob-shaped bodies (and so Glance's), JSON, HTML or
-plain text as the Accept header asks; anything else is logged and becomes a generic 500
-with no traceback.
+plain text as the Accept header asks; a database that cannot be reached
+(db.api.UNAVAILABLE_ERRORS, wherever it surfaced) becomes 503 with Retry-After; anything
+else is logged and becomes a generic 500 with no traceback.
 """
 
 import html
@@ -15,6 +16,7 @@ import webob.util
 
 from imageapi.common import exception
 from imageapi.common import wsgi
+from imageapi.db import api as db_api
 
 LOG = logging.getLogger(__name__)
 
@@ -71,6 +73,15 @@ class FaultMiddleware(wsgi.Middleware):
         # fault can still start the response.
         try:
             return self.application(environ, start_response)
+        except db_api.UNAVAILABLE_ERRORS as exc:
+            LOG.warning('%s %s: database unreachable: %s',
+                        environ['REQUEST_METHOD'],
+                        wsgi.Request(environ).path, type(exc).__name__)
+            unavailable = exception.DatabaseUnavailable()
+            response = fault_response(
+                unavailable.code, unavailable.msg,
+                environ.get('openstack.request_id'), unavailable.headers,
+                environ.get('HTTP_ACCEPT'))
         except exception.ImageAPIException as exc:
             if exc.code >= 500:
                 LOG.error('%s %s failed: %s', environ['REQUEST_METHOD'],

@@ -1,12 +1,31 @@
 """Serve oslo.middleware's healthcheck app at /healthcheck, ahead of everything else.
 
 oslo's Healthcheck is deployed as an app; this filter puts it first in a pipeline so
-load balancers get an answer without a token and without touching the database.
+load balancers get an answer without a token. ``DatabaseCheck`` is the healthcheck
+backend ``imageapi_database`` (setup.cfg): the check answers 503 while the database
+cannot be reached.
 """
 
 from oslo_middleware import healthcheck
+from oslo_middleware.healthcheck import pluginbase
+
+from imageapi.db import api as db_api
 
 PATH = '/healthcheck'
+
+
+class DatabaseCheck(pluginbase.HealthcheckBaseExtension):
+    """Healthy while a pooled database connection answers ``SELECT 1``."""
+
+    def healthcheck(self, server_port):
+        try:
+            db_api.ping()
+        except Exception as exc:
+            return pluginbase.HealthcheckResult(
+                available=False, reason='Database unreachable',
+                details=type(exc).__name__)
+        return pluginbase.HealthcheckResult(available=True,
+                                            reason='Database OK')
 
 
 class HealthcheckFilter:

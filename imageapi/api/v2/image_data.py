@@ -111,7 +111,7 @@ def _drain(body, exc, unread=False):
         return  # the client is gone; nothing to be polite to
 
 
-def _client_body(req):
+def _client_body(req, idle_timeout):
     """The request body as a ClientReader over ``wsgi.input`` itself.
 
     webob's ``body_file`` wraps a body of known length in LimitedLengthFile
@@ -124,7 +124,7 @@ def _client_body(req):
     length = req.content_length
     if length is None and not req.is_body_readable:
         return streams.ClientReader(io.BytesIO(b''))  # no body at all
-    return streams.ClientReader(req.body_file_raw, length)
+    return streams.ClientReader(req.body_file_raw, length, idle_timeout)
 
 
 class ImageDataController:
@@ -146,7 +146,7 @@ class ImageDataController:
     # ------------------------------------------------------------ upload
     def upload(self, req, ctx, image_id):
         size = self._check_headers(req, ctx)
-        body = _client_body(req)
+        body = _client_body(req, self.conf.upload.body_idle_timeout)
         claim = uuidutils.generate_uuid()
         try:
             image = self._get_image(ctx, image_id, 'upload_image')
@@ -159,7 +159,8 @@ class ImageDataController:
         except Exception as exc:
             with excutils.save_and_reraise_exception():
                 _drain(body, exc, unread=True)
-        self.leases.hold(claim)
+        self.leases.hold(claim, image_id)
+        stored = None
         try:
             # The claimed image counts as uploading already (delta 0).
             self.limits.enforce_image_count_uploading(ctx, ctx.project_id)
@@ -169,12 +170,25 @@ class ImageDataController:
         except exception.Gone:
             raise
         except Exception as exc:
-            with excutils.save_and_reraise_exception():
-                self._release(ctx, image_id, claim)
-                _drain(body, exc)
+            if self._undo(ctx, image_id, claim, stored, body, exc):
+                raise exception.Gone(image_id=image_id) from exc
+            raise
         finally:
             self.leases.drop(claim)
         return wsgi.empty_response()
+
+    def _undo(self, ctx, image_id, claim, stored, body, exc):
+        """After a failed upload: queued again, no data left; True if deleted.
+
+        Best effort: when the database cannot be reached the image stays
+        saving, and the reaper returns it to queued and purges its data once
+        its lease ran out.
+        """
+        released = self._release(ctx, image_id, claim)
+        if released and stored is not None:
+            self._delete_data(image_id, stored.location)
+        _drain(body, exc)
+        return not released and self._deleted(ctx, image_id)
 
     def _check_headers(self, req, ctx):
         """Refuse on the headers alone, before the body: the declared size."""
@@ -207,7 +221,8 @@ class ImageDataController:
         return streams.UploadStream(
             body, self.conf.store.chunk_size, self.conf.hashing_algorithm,
             size=size, cap=self.conf.image_size_cap, reserve=reserve,
-            inspector=inspector)
+            inspector=inspector,
+            check=functools.partial(self.leases.check, claim))
 
     def _quota(self, ctx, image):
         """Bytes the owner may store in all, or None for no limit.
@@ -223,11 +238,31 @@ class ImageDataController:
         return self.quota or None
 
     def _release(self, ctx, image_id, claim):
-        """Best effort: put a failed upload back to queued for a retry."""
+        """Best effort: put a failed upload back to queued; True if done."""
         try:
             db_api.upload_release(ctx, image_id, claim)
-        except exception.ImageAPIException as exc:
+            return True
+        except Exception as exc:
             LOG.info('Image %s not returned to queued: %s', image_id, exc)
+            return False
+
+    def _deleted(self, ctx, image_id):
+        try:
+            db_api.image_get(ctx, image_id)
+        except exception.ImageNotFound:
+            return True
+        except Exception:
+            pass  # unknown, the database being unreachable
+        return False
+
+    def _delete_data(self, image_id, location):
+        try:
+            self.driver.delete(location)
+        except exception.StoredDataNotFound:
+            pass  # purged already (an image delete or the reaper)
+        except Exception:
+            LOG.exception('Could not delete the data of failed upload of '
+                          'image %s at %s', image_id, location)
 
     def _activate(self, ctx, image_id, claim, stored, stream):
         values = {'size': stream.size, 'virtual_size': stream.virtual_size,
@@ -237,10 +272,15 @@ class ImageDataController:
                   'location': {'url': stored.location, 'metadata': {}}}
         try:
             db_api.upload_finish(ctx, image_id, claim, values)
-        except (exception.ImageNotFound, exception.InvalidStatusTransition):
-            # Deleted (or reaped) while the bytes moved: drop the data.
-            self.driver.delete(stored.location)
+        except exception.ImageNotFound:
+            # Deleted while the bytes moved: drop the data; Glance's 410.
+            self._delete_data(image_id, stored.location)
             raise exception.Gone(image_id=image_id)
+        except exception.InvalidStatusTransition:
+            # The claim is no longer ours (reaped, its lease having run
+            # out): the image is queued again and may be uploaded anew.
+            self._delete_data(image_id, stored.location)
+            raise exception.UploadLeaseLost(image_id=image_id)
 
     # ------------------------------------------------------------ download
     def download(self, req, ctx, image_id):

@@ -221,6 +221,10 @@ class ImagesController:
     def delete(self, req, ctx, image_id):
         self._get_image(ctx, image_id, 'delete_image')
         image = db_api.image_destroy(ctx, image_id)
+        if not image['locations']:
+            # Nothing recorded, but an upload may have left data: a running
+            # one (it then fails, 410), or one whose end the database missed.
+            self._purge(image_id)
         for location in image['locations']:
             try:
                 self.driver.delete(location['url'])
@@ -232,6 +236,13 @@ class ImagesController:
                 LOG.exception('Could not delete data of image %s at %s',
                               image_id, location['url'])
         return wsgi.empty_response()
+
+    def _purge(self, image_id):
+        try:
+            self.driver.purge(image_id)
+        except Exception:
+            LOG.exception('Could not purge the data of deleted image %s',
+                          image_id)
 
     # ------------------------------------------------------------ tags
     def add_tag(self, req, ctx, image_id, tag):

@@ -188,15 +188,24 @@ class DriverContractTests:
                           location)
         self.put(b'new')  # the image ID may be stored again
 
-    # --------------------------------------------------------- partial
-    def test_contract_discard_partial_nothing_there_returns_zero(self):
+    # ----------------------------------------------------------- purge
+    def test_contract_purge_nothing_there_returns_zero(self):
         location = self.put(b'keep').location
 
-        self.assertEqual(0, self.store.discard_partial(IMAGE_ID))
-        self.assertEqual(0, self.store.discard_partial(OTHER_ID))
+        self.assertEqual(0, self.store.purge(OTHER_ID))
         self.assertEqual(b'keep', self.read(location))
 
-    def test_contract_discard_partial_during_upload_fails_it(self):
+    def test_contract_purge_removes_unrecorded_data(self):
+        location = self.put(b'never recorded').location
+
+        self.assertGreaterEqual(self.store.purge(IMAGE_ID), 1)
+
+        self.assertNoData(location)
+        self.assertEqual(0, self.store.purge(IMAGE_ID))
+        stored = self.put(b'retry')  # no Duplicate any more
+        self.assertEqual(b'retry', self.read(stored.location))
+
+    def test_contract_purge_during_upload_fails_it(self):
         # What the reaper does when an uploader's lease ran out.
         started, resume = threading.Event(), threading.Event()
         outcome = {}
@@ -216,17 +225,19 @@ class DriverContractTests:
         thread.start()
         self.assertTrue(started.wait(10))
 
-        removed = self.store.discard_partial(IMAGE_ID)
+        removed = self.store.purge(IMAGE_ID)
         resume.set()
         thread.join(10)
 
         self.assertGreaterEqual(removed, 1)
-        self.assertIn('error', outcome)
+        self.assertIsInstance(outcome.get('error'),
+                              exception.UploadLeaseLost)
         self.assertEqual(0, self.partial_count(IMAGE_ID))
+        self.assertEqual(0, self.store.purge(IMAGE_ID))
 
-    def test_contract_discard_partial_invalid_image_id_raises(self):
+    def test_contract_purge_invalid_image_id_raises(self):
         self.assertRaises(exception.InvalidParameterValue,
-                          self.store.discard_partial, '../x')
+                          self.store.purge, '../x')
 
     # ---------------------------------------------------- capabilities
     def test_contract_capabilities_are_known_names(self):

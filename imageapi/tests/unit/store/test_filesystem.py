@@ -412,7 +412,7 @@ class ReadTestCase(FilesystemTestCase):
         self.assertTrue(os.path.exists(self.final_path()))
 
 
-class DiscardPartialTestCase(FilesystemTestCase):
+class PurgeTestCase(FilesystemTestCase):
 
     def make_partial(self, image_id):
         os.makedirs(self.tmpdir, exist_ok=True)
@@ -422,32 +422,34 @@ class DiscardPartialTestCase(FilesystemTestCase):
             f.write(b'partial')
         return os.path.basename(path)
 
-    def test_discard_partial_removes_only_that_images_temp_files(self):
+    def test_purge_removes_only_that_images_files(self):
         self.make_partial(IMAGE_ID)
         self.make_partial(IMAGE_ID)
         other = self.make_partial(OTHER_ID)
         prefixed = self.make_partial(IMAGE_ID + 'x')
         self.store_data(b'stored')
+        self.store_data(b'other', image_id=OTHER_ID)
 
-        removed = self.driver.discard_partial(IMAGE_ID)
+        removed = self.driver.purge(IMAGE_ID)
 
-        self.assertEqual(2, removed)
+        self.assertEqual(3, removed)
         self.assertEqual(sorted([other, prefixed]), sorted(self.tmp_names()))
-        self.assertTrue(os.path.exists(self.final_path()))
+        self.assertFalse(os.path.exists(self.final_path()))
+        self.assertTrue(os.path.exists(self.final_path(OTHER_ID)))
 
-    def test_discard_partial_nothing_there_returns_zero(self):
-        self.assertEqual(0, self.driver.discard_partial(IMAGE_ID))
+    def test_purge_nothing_there_returns_zero(self):
+        self.assertEqual(0, self.driver.purge(IMAGE_ID))
 
         self.assertFalse(os.path.exists(self.datadir))
 
-    def test_discard_partial_empty_tmpdir_returns_zero(self):
+    def test_purge_empty_tmpdir_returns_zero(self):
         os.makedirs(self.tmpdir)
 
-        self.assertEqual(0, self.driver.discard_partial(IMAGE_ID))
+        self.assertEqual(0, self.driver.purge(IMAGE_ID))
 
-    def test_discard_partial_invalid_image_id_raises(self):
+    def test_purge_invalid_image_id_raises(self):
         self.assertRaises(exception.InvalidParameterValue,
-                          self.driver.discard_partial, '../images')
+                          self.driver.purge, '../images')
 
 
 class FilesystemContractTest(contract.DriverContractTests, base.TestCase):

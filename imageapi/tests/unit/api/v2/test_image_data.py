@@ -9,6 +9,8 @@ import os
 import threading
 from unittest import mock
 
+import fixtures as pyfixtures
+from oslo_db import exception as db_exc
 from oslo_utils import timeutils
 import webob
 
@@ -525,7 +527,7 @@ class TestReaper(ImageDataTestCase):
         self.flags(lease_seconds=5, group='upload')
         image_id = self._claimed()
         keeper = leases.LeaseKeeper(self.conf, store.get_driver(self.conf))
-        keeper.hold('c-1')
+        keeper.hold('c-1', image_id)
         self.addCleanup(keeper.stop)
         deadline = timeutils.utcnow() + datetime.timedelta(seconds=10)
         while timeutils.utcnow() < deadline:
@@ -543,8 +545,88 @@ class TestReaper(ImageDataTestCase):
                               self.image(image_id)['upload_claim'])
         body.resume.set()
         thread.join(30)
-        self.assertEqual(410, result['resp'].status_int)
+        # Not deleted, queued again: try again later, not 410.
+        self.assertEqual(503, result['resp'].status_int)
+        self.assertIn('Retry-After', result['resp'].headers)
         self.assertQueuedAndEmpty(image_id)
+
+
+class _ClockBody(_Body):
+    """A body that moves ``clock`` on by ``step`` seconds at every read."""
+
+    def __init__(self, data, clock, step):
+        super().__init__(data)
+        self.clock = clock
+        self.step = step
+
+    def read(self, n=-1):
+        self.clock.monotonic.return_value += self.step
+        return super().read(n)
+
+
+class TestUploadFailures(ImageDataTestCase):
+    """The database failing around an upload: 503, nothing left, retry works."""
+
+    def test_upload_lease_not_renewed_in_time_503_queued(self):
+        self.flags(lease_seconds=6, group='upload')
+        self.app = self.load_paste_app()
+        clock = self.useFixture(pyfixtures.MockPatch(
+            'imageapi.leases.time')).mock
+        clock.monotonic.return_value = 1000.0
+        image_id = self.create()
+        # No renewal happens in 4.1 s of fake time: past 2/3 of the lease.
+        body = _ClockBody(os.urandom(5 * 4096), clock, 1.5)
+
+        resp = self.upload(image_id, body)
+
+        self.assertEqual(503, resp.status_int)
+        self.assertEqual('30', resp.headers['Retry-After'])
+        self.assertIn('could not keep its claim', resp.json['message'])
+        self.assertQueuedAndEmpty(image_id)
+        self.assertEqual(204, self.upload(image_id, b'again').status_int)
+
+    def test_upload_database_error_at_finish_503_data_removed(self):
+        image_id = self.create()
+        with mock.patch.object(db_api, 'upload_finish', side_effect=(
+                db_exc.DBConnectionError('connection refused'))):
+            resp = self.upload(image_id, os.urandom(10000))
+
+        self.assertEqual(503, resp.status_int)
+        self.assertIn('Retry-After', resp.headers)
+        self.assertQueuedAndEmpty(image_id)
+        self.assertEqual([], self.stored_files())
+        self.assertEqual(204, self.upload(image_id, b'retry').status_int)
+
+    def test_upload_database_down_at_finish_reaper_purges_data(self):
+        image_id = self.create()
+        down = db_exc.DBConnectionError('connection refused')
+        with mock.patch.object(db_api, 'upload_finish', side_effect=down), \
+                mock.patch.object(db_api, 'upload_release',
+                                  side_effect=[down, None]):
+            resp = self.upload(image_id, os.urandom(10000))
+        self.assertEqual(503, resp.status_int)
+        self.assertEqual('saving', self.image(image_id)['status'])
+        self.assertEqual([image_id], self.stored_files())
+
+        later = timeutils.utcnow() + datetime.timedelta(hours=1)
+        reaped = leases.reap_expired(store.get_driver(self.conf), now=later)
+
+        self.assertEqual([image_id], reaped)
+        self.assertQueuedAndEmpty(image_id)
+        self.assertEqual([], self.stored_files())
+        self.assertEqual(204, self.upload(image_id, b'retry').status_int)
+
+    def test_delete_saving_image_removes_unrecorded_data(self):
+        image_id = self.create()
+        driver = store.get_driver(self.conf)
+        driver.add(image_id, [b'stored, never recorded'])
+        db_api.upload_claim(self.ctx, image_id, 'c-9',
+                            leases.lease_end(self.conf))
+
+        resp = self.request('DELETE', '/v2/images/%s' % image_id)
+
+        self.assertEqual(204, resp.status_int)
+        self.assertEqual([], self.stored_files())
 
 
 class TestDownload(ImageDataTestCase):
