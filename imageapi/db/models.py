@@ -43,8 +43,8 @@ class Image(BASE, _Base):
     os_hidden = sa.Column(sa.Boolean, nullable=False, default=False)
     deleted = sa.Column(sa.Boolean, nullable=False, default=False)
     deleted_at = sa.Column(sa.DateTime)
-    # The upload claim: who holds `saving` and until when (see db.api
-    # image_claim_upload and the reaper in cmd/manage.py).
+    # The upload claim: who holds `saving` and until when (see db/uploads.py
+    # upload_claim and the reaper in api/v2/upload_leases.py).
     upload_claim = sa.Column(sa.String(36))
     upload_expires_at = sa.Column(sa.DateTime)
     # Bytes of storage_usage this upload holds while it runs.
@@ -111,8 +111,8 @@ class ImageLocation(BASE, _Base):
 class StorageUsage(BASE, _Base):
     """Bytes each owner's images use or have reserved for running uploads.
 
-    Changed only by conditional UPDATEs in db/api.py, in the same
-    transaction as the image status change that causes the change.
+    Changed only by conditional UPDATEs (db/records.py usage_add), in the
+    same transaction as the image status change that causes the change.
     """
 
     __tablename__ = 'storage_usage'

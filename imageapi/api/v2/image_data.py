@@ -21,6 +21,8 @@ from imageapi.common import format_check
 from imageapi.common import streams
 from imageapi.common import wsgi
 from imageapi.db import api as db_api
+from imageapi.db import images as db_images
+from imageapi.db import uploads as db_uploads
 
 LOG = logging.getLogger(__name__)
 
@@ -172,7 +174,7 @@ class ImageDataController:
         self.quota = parse_quota(conf.user_storage_quota)
 
     def _get_image(self, ctx, image_id, action):
-        image = db_api.image_get(ctx, image_id)
+        image = db_images.image_get(ctx, image_id)
         self.enforcer.authorize_image(ctx, action,
                                       images.image_target(ctx, image))
         return image
@@ -195,8 +197,8 @@ class ImageDataController:
                 raise exception.InvalidStatusTransition(
                     current=image['status'], target=db_api.SAVING)
             _check_formats(image)
-            db_api.upload_claim(ctx, image_id, claim,
-                                upload_leases.lease_end(self.conf))
+            db_uploads.upload_claim(ctx, image_id, claim,
+                                    upload_leases.lease_end(self.conf))
         except Exception as exc:
             with excutils.save_and_reraise_exception():
                 _drain(req, exc, unread=True)
@@ -227,8 +229,8 @@ class ImageDataController:
         quota = self._quota(ctx, image)
         if quota is not None:
             def reserve(delta):
-                db_api.upload_reserve(ctx, image['id'], claim,
-                                      image['owner'], delta, quota)
+                db_uploads.upload_reserve(ctx, image['id'], claim,
+                                          image['owner'], delta, quota)
             if size is not None:
                 reserve(size)
             reader = _QuotaReader(reader, reserve,
@@ -265,7 +267,7 @@ class ImageDataController:
     def _release(self, ctx, image_id, claim):
         """Best effort: put a failed upload back to queued for a retry."""
         try:
-            db_api.upload_release(ctx, image_id, claim)
+            db_uploads.upload_release(ctx, image_id, claim)
         except exception.ImageAPIException as exc:
             LOG.info('Image %s not returned to queued: %s', image_id, exc)
 
@@ -276,7 +278,7 @@ class ImageDataController:
                   'os_hash_value': stored.hash_value,
                   'location': {'url': stored.location, 'metadata': {}}}
         try:
-            db_api.upload_finish(ctx, image_id, claim, values)
+            db_uploads.upload_finish(ctx, image_id, claim, values)
         except (exception.ImageNotFound, exception.InvalidStatusTransition):
             # Deleted (or reaped) while the bytes moved: drop the data.
             self.driver.delete(stored.location)

@@ -15,7 +15,7 @@ from oslo_utils import timeutils
 
 from imageapi.common import exception
 from imageapi import context as imageapi_context
-from imageapi.db import api as db_api
+from imageapi.db import uploads as db_uploads
 
 LOG = logging.getLogger(__name__)
 
@@ -32,10 +32,10 @@ def reap_expired(driver, now=None):
     """
     ctx = imageapi_context.get_admin_context()
     reaped = []
-    for image_id, claim in db_api.upload_expired(ctx,
-                                                 now or timeutils.utcnow()):
+    for image_id, claim in db_uploads.upload_expired(ctx,
+                                                     now or timeutils.utcnow()):
         try:
-            db_api.upload_release(ctx, image_id, claim)
+            db_uploads.upload_release(ctx, image_id, claim)
         except exception.ImageAPIException:
             continue  # renewed, finished or reaped elsewhere meanwhile
         driver.discard_partial(image_id)
@@ -117,7 +117,7 @@ class LeaseKeeper:
         ctx = imageapi_context.get_admin_context()
         try:
             if claims:
-                db_api.upload_renew(ctx, claims, lease_end(self.conf))
+                db_uploads.upload_renew(ctx, claims, lease_end(self.conf))
             if reap:
                 reap_expired(self.driver)
         except Exception:
