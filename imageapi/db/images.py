@@ -1,7 +1,7 @@
 """Images: show and list, create, metadata and tag changes, status changes, delete.
 
 api/v2/images.py, api/v2/image_data.py and api/v2/members.py call these with a
-RequestContext first; each is one short reader or writer block on
+RequestContext first; each is one short reader or writer block of Core statements on
 db/api.py's main_context_manager, and returns plain dicts (db/records.py).
 """
 
@@ -15,7 +15,6 @@ import sqlalchemy as sa
 
 from imageapi.common import exception
 from imageapi.db import api as db_api
-from imageapi.db import models
 from imageapi.db import query as image_query
 from imageapi.db import records
 
@@ -26,11 +25,7 @@ def image_get(context, image_id):
 
     :raises ImageNotFound: missing, deleted, not visible, or not a UUID.
     """
-    row = None
-    if uuidutils.is_uuid_like(image_id):
-        row = records.select_visible(context, context.connection, image_id)
-    if row is None:
-        raise exception.ImageNotFound(image_id=image_id)
+    row = records.get_visible(context, context.connection, image_id)
     return records.to_dicts(context.connection, [row])[0]
 
 
@@ -44,9 +39,8 @@ def image_get_all(context, filters=None, marker=None, limit=None,
     """
     marker_row = None
     if marker is not None:
-        if uuidutils.is_uuid_like(marker):
-            marker_row = records.select_visible(context, context.connection,
-                                                marker)
+        marker_row = records.select_visible(context, context.connection,
+                                            marker)
         if marker_row is None:
             raise exception.MarkerNotFound(marker=marker)
     if marker_row is not None:
@@ -80,24 +74,20 @@ def _list_statement(context, filters, marker_row, limit, sort_keys,
 _LIST_STATEMENTS = image_query.StatementCache(256)
 
 
-def _set_properties(image, properties):
-    current = {p.name: p for p in image.properties}
-    for name, value in properties.items():
-        if name in current:
-            current[name].value = value
-        else:
-            image.properties.append(
-                models.ImageProperty(name=name, value=value))
+def _add_properties(connection, image_id, properties, now):
+    if properties:
+        connection.execute(
+            image_query.PROPERTIES.insert(),
+            [{'image_id': image_id, 'name': name, 'value': value,
+              'created_at': now} for name, value in properties.items()])
 
 
-def _set_tags(image, tags):
-    current = {t.value: t for t in image.tags}
-    for tag in tags:
-        if tag not in current:
-            image.tags.append(models.ImageTag(value=tag))
-    for value, tag in current.items():
-        if value not in tags:
-            image.tags.remove(tag)
+def _add_tags(connection, image_id, tags, now):
+    if tags:
+        connection.execute(
+            image_query.TAGS.insert(),
+            [{'image_id': image_id, 'value': tag, 'created_at': now}
+             for tag in tags])
 
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
@@ -110,28 +100,62 @@ def image_create(context, values):
     image_id = values.get('id') or uuidutils.generate_uuid()
     now = timeutils.utcnow()
     row = {key: values[key] for key in db_api.CORE_FIELDS if key in values}
-    row.update(id=image_id, status=db_api.QUEUED, created_at=now, updated_at=now,
-               visibility=values.get('visibility') or 'shared')
-    # Core inserts: the ORM unit of work and the lazy loads of the new
-    # object's relationships cost more than the statements.
+    row.update(id=image_id, status=db_api.QUEUED, created_at=now,
+               updated_at=now, visibility=values.get('visibility') or 'shared')
     connection = context.session.connection()
     try:
         connection.execute(image_query.IMAGES.insert(), row)
     except db_exc.DBDuplicateEntry:
         raise exception.Duplicate(image_id=image_id)
-    properties = values.get('properties') or {}
-    if properties:
-        connection.execute(
-            models.ImageProperty.__table__.insert(),
-            [{'image_id': image_id, 'name': name, 'value': value,
-              'created_at': now} for name, value in properties.items()])
-    tags = list(dict.fromkeys(values.get('tags') or ()))
-    if tags:
-        connection.execute(
-            models.ImageTag.__table__.insert(),
-            [{'image_id': image_id, 'value': tag, 'created_at': now}
-             for tag in tags])
+    _add_properties(connection, image_id, values.get('properties') or {}, now)
+    _add_tags(connection, image_id,
+              list(dict.fromkeys(values.get('tags') or ())), now)
     return records.reread(context, image_id)
+
+
+def _set_properties(connection, image_id, properties, removed, now):
+    """Set the properties named in ``properties``, delete those in ``removed``.
+
+    A name in both ends up removed. Other properties are not touched, so
+    updates of different names do not undo each other.
+    """
+    table = image_query.PROPERTIES
+    removed = set(removed)
+    if removed:
+        connection.execute(table.delete().where(
+            table.c.image_id == image_id, table.c.name.in_(sorted(removed))))
+    properties = {name: value for name, value in properties.items()
+                  if name not in removed}
+    if not properties:
+        return
+    current = dict(connection.execute(
+        sa.select(table.c.name, table.c.value).where(
+            table.c.image_id == image_id,
+            table.c.name.in_(list(properties)))).all())
+    changed = [{'b_name': name, 'b_value': value}
+               for name, value in properties.items()
+               if name in current and current[name] != value]
+    if changed:
+        connection.execute(
+            table.update().where(table.c.image_id == image_id,
+                                 table.c.name == sa.bindparam('b_name'))
+            .values(value=sa.bindparam('b_value'), updated_at=now),
+            changed)
+    _add_properties(connection, image_id,
+                    {name: value for name, value in properties.items()
+                     if name not in current}, now)
+
+
+def _set_tags(connection, image_id, tags, now):
+    """Make ``tags`` the image's whole tag list."""
+    table = image_query.TAGS
+    tags = list(dict.fromkeys(tags))
+    connection.execute(table.delete().where(table.c.image_id == image_id,
+                                            table.c.value.not_in(tags)))
+    current = set(connection.execute(sa.select(table.c.value).where(
+        table.c.image_id == image_id)).scalars())
+    _add_tags(connection, image_id, [t for t in tags if t not in current],
+              now)
 
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
@@ -143,47 +167,72 @@ def image_update(context, image_id, values, properties=None, removed=(),
     Only the properties named in ``properties`` (set) and ``removed``
     (deleted) change, so concurrent PATCHes of different keys both land.
 
-    :param values: db_api.CORE_FIELDS to set.
+    :param values: CORE_FIELDS to set.
     :param tags: the complete new tag list, or None to leave tags alone.
+    :raises ImageNotFound: missing, deleted or not visible.
     """
-    image = records.get_row(context, image_id)
-    for key in db_api.CORE_FIELDS:
-        if key in values:
-            setattr(image, key, values[key])
-    _set_properties(image, properties or {})
-    for prop in [p for p in image.properties if p.name in set(removed)]:
-        image.properties.remove(prop)
+    now = timeutils.utcnow()
+    table = image_query.IMAGES
+    connection = context.session.connection()
+    # The images row first: concurrent updates of one image then queue on
+    # its row lock before they read its properties and tags (on MySQL the
+    # first read fixes the transaction's snapshot).
+    result = connection.execute(
+        table.update().where(table.c.id == image_id,
+                             table.c.deleted == sa.false())
+        .values(updated_at=now, **{key: values[key]
+                                   for key in db_api.CORE_FIELDS
+                                   if key in values}))
+    if result.rowcount != 1:
+        raise exception.ImageNotFound(image_id=image_id)
+    _set_properties(connection, image_id, properties or {}, removed, now)
     if tags is not None:
-        _set_tags(image, tags)
-    image.updated_at = timeutils.utcnow()
-    context.session.flush()
-    return records.reread(context, image_id)
+        _set_tags(connection, image_id, tags, now)
+    # Not visible to the caller: ImageNotFound rolls all of it back.
+    return records.reread(context, image_id, check_visible=True)
+
+
+def _touch(connection, image_id, now):
+    table = image_query.IMAGES
+    connection.execute(table.update().where(table.c.id == image_id)
+                       .values(updated_at=now))
 
 
 @db_api._writer
 def image_tag_add(context, image_id, tag):
-    """Add one tag (idempotent); returns the tag count after the change."""
-    image = records.get_row(context, image_id)
-    if tag not in {t.value for t in image.tags}:
-        image.tags.append(models.ImageTag(value=tag))
-        image.updated_at = timeutils.utcnow()
-    context.session.flush()
-    return len(image.tags)
+    """Add one tag (idempotent); returns the tag count after the change.
+
+    :raises ImageNotFound: missing, deleted or not visible.
+    """
+    connection = context.session.connection()
+    records.get_visible(context, connection, image_id)
+    now = timeutils.utcnow()
+    table = image_query.TAGS
+    if records.insert_new(context, table, {'image_id': image_id,
+                                           'value': tag, 'created_at': now}):
+        _touch(connection, image_id, now)
+    # A locking read: on MySQL a plain one reads the snapshot of the first
+    # read above, which misses an add of the same tag committed meanwhile.
+    return len(connection.execute(
+        sa.select(table.c.id).where(table.c.image_id == image_id)
+        .with_for_update(read=True)).all())
 
 
 @db_api._writer
 def image_tag_delete(context, image_id, tag):
     """Remove one tag.
 
+    :raises ImageNotFound: missing, deleted or not visible.
     :raises TagNotFound: the image has no such tag.
     """
-    image = records.get_row(context, image_id)
-    for row in image.tags:
-        if row.value == tag:
-            image.tags.remove(row)
-            image.updated_at = timeutils.utcnow()
-            return
-    raise exception.TagNotFound(tag=tag)
+    connection = context.session.connection()
+    records.get_visible(context, connection, image_id)
+    table = image_query.TAGS
+    result = connection.execute(table.delete().where(
+        table.c.image_id == image_id, table.c.value == tag))
+    if result.rowcount == 0:
+        raise exception.TagNotFound(tag=tag)
+    _touch(connection, image_id, timeutils.utcnow())
 
 
 def _check_transition(from_status, to_status):
@@ -213,23 +262,20 @@ def image_transition(context, image_id, from_status, to_status, values=None,
     values['updated_at'] = timeutils.utcnow()
     if to_status == db_api.DELETED:
         values.update(deleted=True, deleted_at=values['updated_at'])
-    table = models.Image.__table__
+    table = image_query.IMAGES
     where = [table.c.id == image_id, table.c.status == from_status,
              table.c.deleted == sa.false()]
     if claim is not None:
         where.append(table.c.upload_claim == claim)
-    result = context.session.execute(
-        table.update().where(*where).values(**values))
+    connection = context.session.connection()
+    result = connection.execute(table.update().where(*where).values(**values))
     if result.rowcount != 1:
-        current = records.get_row(context, image_id)
-        raise exception.InvalidStatusTransition(current=current.status,
-                                                target=to_status)
+        records.raise_unchanged(context, image_id, to_status)
     if location is not None:
-        context.session.add(models.ImageLocation(
-            image_id=image_id, value=location['url'],
-            meta_data=json.dumps(location.get('metadata', {})),
-            status='active'))
-    context.session.flush()
+        connection.execute(image_query.LOCATIONS.insert(), {
+            'image_id': image_id, 'value': location['url'],
+            'meta_data': json.dumps(location.get('metadata', {})),
+            'status': 'active', 'created_at': values['updated_at']})
     return records.reread(context, image_id,
                           deleted=(to_status == db_api.DELETED),
                           check_visible=True)
@@ -240,30 +286,33 @@ def image_destroy(context, image_id):
     """Soft-delete an image from whatever status it is in.
 
     :returns: the image as it was, so the caller can delete its data.
+    :raises ImageNotFound: missing, deleted or not visible.
     :raises ProtectedImageDelete: the image is protected.
+    :raises Conflict: its status changed meanwhile; the caller may retry.
     """
-    image = records.get_row(context, image_id)
-    if image.protected:
+    connection = context.session.connection()
+    row = records.get_visible(context, connection, image_id)
+    if row.protected:
         raise exception.ProtectedImageDelete(image_id=image_id)
-    before = records.to_dict(image)
+    before = records.to_dicts(connection, [row])[0]
     now = timeutils.utcnow()
-    table = models.Image.__table__
-    result = context.session.execute(
+    table = image_query.IMAGES
+    result = connection.execute(
         table.update().where(table.c.id == image_id,
                              table.c.deleted == sa.false(),
-                             table.c.status == image.status)
+                             table.c.status == row.status)
         .values(status=db_api.DELETED, deleted=True, deleted_at=now,
                 updated_at=now, upload_claim=None))
     if result.rowcount != 1:
         # Raced with another change of status; let the caller retry.
         raise exception.Conflict(
             reason='Image %s changed while being deleted.' % image_id)
-    locations = models.ImageLocation.__table__
-    context.session.execute(
+    locations = image_query.LOCATIONS
+    connection.execute(
         locations.update().where(locations.c.image_id == image_id)
         .values(status=db_api.DELETED))
-    records.usage_add(context.session, image.owner,
-                      -((image.size or 0) + (image.upload_reserved or 0)))
+    records.usage_add(context, row.owner,
+                      -((row.size or 0) + (row.upload_reserved or 0)))
     return before
 
 
@@ -278,12 +327,12 @@ UPLOADING_STATUSES = (db_api.SAVING, db_api.UPLOADING, db_api.IMPORTING)
 @db_api.main_context_manager.reader
 def image_count(context, owner, statuses=None):
     """Undeleted images of ``owner`` (killed ones aside), or those in ``statuses``."""
-    images = models.Image.__table__
+    images = image_query.IMAGES
     where = [images.c.owner == owner, images.c.deleted == sa.false()]
     if statuses is None:
         where.append(images.c.status.notin_((db_api.KILLED, db_api.DELETED)))
     else:
         where.append(images.c.status.in_(statuses))
-    return context.session.execute(
+    return context.session.connection().execute(
         sa.select(sa.func.count()).select_from(images).where(*where)
     ).scalar()

@@ -1,8 +1,8 @@
 """Query building for image lists: visibility rules, filters and marker paging.
 
-Only the repository modules in db/ call this; they pass SQLAlchemy ORM queries or
-Core selects on models.Image (both have ``filter``, ``order_by`` and ``limit``). The
-read path's statements that do not depend on the request are built here once.
+Only the repository modules in db/ use this; they pass Core selects on the images
+table. The tables they read and write are named here, and the read path's statements
+that do not depend on the request are built here once.
 """
 
 import collections
@@ -251,6 +251,11 @@ def paginate(query, marker_row, limit, sort_keys, sort_dirs):
 # ------------------------------------------------------ prebuilt statements
 
 IMAGES = models.Image.__table__
+PROPERTIES = models.ImageProperty.__table__
+TAGS = models.ImageTag.__table__
+LOCATIONS = models.ImageLocation.__table__
+MEMBERS = models.ImageMember.__table__
+USAGE = models.StorageUsage.__table__
 IMAGE_COLUMNS = tuple(IMAGES.c)
 _NO_TEXT = sa.cast(sa.null(), sa.Text)
 

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 
 from imageapi.common import exception
 from imageapi.db import api as db_api
-from imageapi.db import models
 from imageapi.db import query as image_query
 
 
@@ -49,20 +48,11 @@ def _record(values, properties, tags, locations):
     return result
 
 
-def to_dict(image):
-    """An Image ORM object, with its loaded relationships, as a dict."""
-    values = {name: getattr(image, name) for name in _COLUMN_NAMES}
-    return _record(values, {p.name: p.value for p in image.properties},
-                   [t.value for t in image.tags],
-                   [(loc.id, loc.value, loc.meta_data, loc.status)
-                    for loc in image.locations])
-
-
 def to_dicts(connection, rows):
-    """Core image rows as dicts, their children loaded by one more query.
+    """Image rows (all of IMAGE_COLUMNS) as dicts, their children loaded by one more query.
 
-    The read path (show, list) runs here; building ORM objects and their
-    relationships cost more than the queries themselves.
+    Building ORM objects and their relationships cost more than the queries
+    themselves; the repository reads only Core rows.
     """
     if not rows:
         return []
@@ -91,7 +81,12 @@ def to_dicts(connection, rows):
 
 
 def select_visible(context, connection, image_id, deleted=False):
-    """The images row ``image_id`` if the caller may see it, else None."""
+    """The images row ``image_id`` if the caller may see it, else None.
+
+    :param deleted: find a deleted image too.
+    """
+    if not uuidutils.is_uuid_like(image_id):
+        return None
     params = {'image_id': image_id}
     if context.is_admin:
         statement = image_query.SELECT_ANY_IMAGE if deleted else image_query.SELECT_IMAGE
@@ -102,18 +97,12 @@ def select_visible(context, connection, image_id, deleted=False):
     return connection.execute(statement, params).one_or_none()
 
 
-def get_row(context, image_id, deleted=False):
-    """The Image ORM object ``image_id``, which the caller may see.
+def get_visible(context, connection, image_id):
+    """The undeleted images row ``image_id``, which the caller may see.
 
-    :raises ImageNotFound: missing, (deleted,) not visible, or not a UUID.
+    :raises ImageNotFound: missing, deleted, not visible, or not a UUID.
     """
-    if not uuidutils.is_uuid_like(image_id):
-        raise exception.ImageNotFound(image_id=image_id)
-    query = context.session.query(models.Image)
-    if not deleted:
-        query = query.filter_by(deleted=False)
-    row = image_query.visible(context, query).filter_by(
-        id=image_id).one_or_none()
+    row = select_visible(context, connection, image_id)
     if row is None:
         raise exception.ImageNotFound(image_id=image_id)
     return row
@@ -137,6 +126,33 @@ def reread(context, image_id, deleted=False, check_visible=False):
     return to_dicts(connection, [row])[0]
 
 
+def raise_unchanged(context, image_id, to_status):
+    """After a compare-and-swap UPDATE of ``image_id`` matched no row: say why.
+
+    :raises ImageNotFound: the image is gone or the caller may not see it.
+    :raises InvalidStatusTransition: naming the status the image is in now.
+    """
+    row = get_visible(context, context.session.connection(), image_id)
+    raise exception.InvalidStatusTransition(current=row.status,
+                                            target=to_status)
+
+
+def insert_new(context, table, values):
+    """INSERT a row unless its unique key is taken already.
+
+    In a savepoint: on PostgreSQL a failed statement would otherwise abort
+    the whole writer transaction.
+
+    :returns: True if this call inserted the row.
+    """
+    try:
+        with context.session.begin_nested():
+            context.session.connection().execute(table.insert(), values)
+    except db_exc.DBDuplicateEntry:
+        return False
+    return True
+
+
 # ---------------------------------------------------------------- usage
 #
 # Bytes each owner's images use or have reserved, changed in the writer
@@ -147,27 +163,24 @@ def usage_key(owner):
     return owner or ''
 
 
-def usage_add(session, owner, delta, quota=None):
+def usage_add(context, owner, delta, quota=None):
     """used += delta for ``owner``; with ``quota``, only if it stays within.
 
     :returns: True if the row changed.
     """
     if delta == 0 and quota is None:
         return True
-    table = models.StorageUsage.__table__
+    table = image_query.USAGE
     key = usage_key(owner)
-    exists = session.execute(
+    connection = context.session.connection()
+    exists = connection.execute(
         sa.select(table.c.owner).where(table.c.owner == key)).first()
     if exists is None:
-        try:
-            with session.begin_nested():
-                session.execute(table.insert().values(
-                    owner=key, used=0, created_at=timeutils.utcnow()))
-        except db_exc.DBDuplicateEntry:
-            pass
+        insert_new(context, table, {'owner': key, 'used': 0,
+                                    'created_at': timeutils.utcnow()})
     where = [table.c.owner == key]
     if quota is not None:
         where.append(table.c.used + delta <= quota)
-    result = session.execute(table.update().where(*where).values(
+    result = connection.execute(table.update().where(*where).values(
         used=table.c.used + delta, updated_at=timeutils.utcnow()))
     return result.rowcount == 1

@@ -2,7 +2,7 @@
 
 api/v2/image_data.py claims, reserves, finishes and releases uploads;
 api/v2/upload_leases.py renews leases and reaps expired ones; api/v2/limits.py reads
-the usage. Each is one short reader or writer block on db/api.py's
+the usage. Each is one short reader or writer block of Core statements on db/api.py's
 main_context_manager.
 
 An upload claims the image (queued -> saving) under a random claim id with a lease; the
@@ -17,15 +17,15 @@ import sqlalchemy as sa
 from imageapi.common import exception
 from imageapi.db import api as db_api
 from imageapi.db import images as db_images
-from imageapi.db import models
+from imageapi.db import query as image_query
 from imageapi.db import records
 
 
 @db_api.main_context_manager.reader
 def storage_used(context, owner):
     """Bytes ``owner`` uses or has reserved, from the usage counter."""
-    table = models.StorageUsage.__table__
-    used = context.session.execute(
+    table = image_query.USAGE
+    used = context.session.connection().execute(
         sa.select(table.c.used).where(
             table.c.owner == records.usage_key(owner))).scalar()
     return used or 0
@@ -47,19 +47,18 @@ def upload_reserve(context, image_id, claim, owner, delta, quota):
     """Reserve ``delta`` more bytes of ``owner``'s ``quota`` for an upload.
 
     :raises StorageQuotaFull: the reservation would pass the quota.
+    :raises ImageNotFound: the image is gone.
     :raises InvalidStatusTransition: the claim is no longer held.
     """
-    images = models.Image.__table__
-    held = context.session.execute(
+    images = image_query.IMAGES
+    held = context.session.connection().execute(
         images.update().where(images.c.id == image_id,
                               images.c.status == db_api.SAVING,
                               images.c.upload_claim == claim)
         .values(upload_reserved=images.c.upload_reserved + delta))
     if held.rowcount != 1:
-        current = records.get_row(context, image_id)
-        raise exception.InvalidStatusTransition(current=current.status,
-                                                target=db_api.SAVING)
-    if not records.usage_add(context.session, owner, delta, quota):
+        records.raise_unchanged(context, image_id, db_api.SAVING)
+    if not records.usage_add(context, owner, delta, quota):
         used = storage_used(context, owner)
         raise exception.StorageQuotaFull(quota=quota, used=used)
 
@@ -69,8 +68,8 @@ def upload_renew(context, claims, expires_at):
     """Extend the leases of ``claims``; returns how many are still held."""
     if not claims:
         return 0
-    images = models.Image.__table__
-    result = context.session.execute(
+    images = image_query.IMAGES
+    result = context.session.connection().execute(
         images.update().where(images.c.upload_claim.in_(list(claims)),
                               images.c.status == db_api.SAVING)
         .values(upload_expires_at=expires_at))
@@ -78,8 +77,8 @@ def upload_renew(context, claims, expires_at):
 
 
 def _held_reservation(context, image_id, claim):
-    images = models.Image.__table__
-    row = context.session.execute(
+    images = image_query.IMAGES
+    row = context.session.connection().execute(
         sa.select(images.c.owner, images.c.upload_reserved).where(
             images.c.id == image_id, images.c.upload_claim == claim,
             images.c.status == db_api.SAVING)).first()
@@ -101,7 +100,7 @@ def upload_finish(context, image_id, claim, values):
     image = db_images.image_transition(
         context, image_id, db_api.SAVING, db_api.ACTIVE,
         values=dict(values, **_CLEARED), claim=claim)
-    records.usage_add(context.session, owner, values['size'] - reserved)
+    records.usage_add(context, owner, values['size'] - reserved)
     return image
 
 
@@ -115,15 +114,15 @@ def upload_release(context, image_id, claim):
     image = db_images.image_transition(context, image_id, db_api.SAVING,
                                        db_api.QUEUED, values=values,
                                        claim=claim)
-    records.usage_add(context.session, owner, -reserved)
+    records.usage_add(context, owner, -reserved)
     return image
 
 
 @db_api.main_context_manager.reader
 def upload_expired(context, now):
     """(image_id, claim) of every upload whose lease ended before ``now``."""
-    images = models.Image.__table__
-    rows = context.session.execute(
+    images = image_query.IMAGES
+    rows = context.session.connection().execute(
         sa.select(images.c.id, images.c.upload_claim).where(
             images.c.status == db_api.SAVING, images.c.deleted == sa.false(),
             images.c.upload_expires_at < now))

@@ -335,6 +335,49 @@ class ImageUpdateTest(base.RepositoryTestCase):
         self.assertRaises(exception.ImageNotFound, db_images.image_update,
                           _ctx(PROJECT_B), self.image_id, {'name': 'y'})
 
+    def test_update_invisible_image_changes_nothing(self):
+        self.assertRaises(exception.ImageNotFound, db_images.image_update,
+                          _ctx(PROJECT_B), self.image_id, {'name': 'y'},
+                          properties={'a': '9'}, removed={'b'}, tags=[])
+
+        image = db_images.image_get(self.ctx, self.image_id)
+        self.assertEqual(('x', {'a': '1', 'b': '2'}, ['t']),
+                         (image['name'], image['properties'], image['tags']))
+
+    def test_update_deleted_image_raises_not_found(self):
+        db_images.image_destroy(self.ctx, self.image_id)
+
+        self.assertRaises(exception.ImageNotFound, db_images.image_update,
+                          self.admin, self.image_id, {'name': 'y'})
+
+    def test_update_of_other_properties_from_one_read_both_land(self):
+        # Two PATCHes built from the same read of the image, one after
+        # the other: the second names only its own keys.
+        db_images.image_update(self.ctx, self.image_id, {},
+                               properties={'a': '9'})
+        image = db_images.image_update(self.ctx, self.image_id, {},
+                                       properties={'c': '3'}, removed={'b'})
+
+        self.assertEqual({'a': '9', 'c': '3'}, image['properties'])
+
+    def test_update_property_set_and_removed_ends_removed(self):
+        image = db_images.image_update(self.ctx, self.image_id, {},
+                                       properties={'a': '9', 'c': '3'},
+                                       removed={'a', 'c'})
+
+        self.assertEqual({'b': '2'}, image['properties'])
+
+    def test_update_replaces_tags_keeping_the_common_ones(self):
+        image = db_images.image_update(self.ctx, self.image_id, {},
+                                       tags=['v', 't', 'v'])
+
+        self.assertEqual(['t', 'v'], image['tags'])
+
+    def test_update_empty_tag_list_removes_all_tags(self):
+        image = db_images.image_update(self.ctx, self.image_id, {}, tags=[])
+
+        self.assertEqual([], image['tags'])
+
 
 class ImageTagTest(base.RepositoryTestCase):
 
@@ -352,6 +395,36 @@ class ImageTagTest(base.RepositoryTestCase):
         self.assertEqual(1, db_images.image_tag_add(self.ctx, self.image_id,
                                                     't'))
 
+    def test_tag_add_returns_tag_count(self):
+        self.assertEqual(2, db_images.image_tag_add(self.ctx, self.image_id,
+                                                    'u'))
+
+    def test_tag_add_sets_updated_at(self):
+        self.useFixture(pyfixtures.MockPatch(
+            'oslo_utils.timeutils.utcnow',
+            return_value=datetime.datetime(2030, 1, 1)))
+
+        db_images.image_tag_add(self.ctx, self.image_id, 'u')
+
+        self.assertEqual(datetime.datetime(2030, 1, 1),
+                         self.row(self.image_id).updated_at)
+
+    def test_tag_add_existing_keeps_one_tag_and_updated_at(self):
+        before = self.row(self.image_id).updated_at
+        self.useFixture(pyfixtures.MockPatch(
+            'oslo_utils.timeutils.utcnow',
+            return_value=datetime.datetime(2030, 1, 1)))
+
+        db_images.image_tag_add(self.ctx, self.image_id, 't')
+
+        self.assertEqual(['t'],
+                         db_images.image_get(self.ctx, self.image_id)['tags'])
+        self.assertEqual(before, self.row(self.image_id).updated_at)
+
+    def test_tag_add_invisible_image_raises_not_found(self):
+        self.assertRaises(exception.ImageNotFound, db_images.image_tag_add,
+                          _ctx(PROJECT_B), self.image_id, 'u')
+
     def test_tag_delete_removes_tag(self):
         db_images.image_tag_delete(self.ctx, self.image_id, 't')
 
@@ -360,6 +433,12 @@ class ImageTagTest(base.RepositoryTestCase):
     def test_tag_delete_missing_raises_tag_not_found(self):
         self.assertRaises(exception.TagNotFound, db_images.image_tag_delete,
                           self.ctx, self.image_id, 'absent')
+
+    def test_tag_delete_invisible_image_raises_not_found(self):
+        self.assertRaises(exception.ImageNotFound, db_images.image_tag_delete,
+                          _ctx(PROJECT_B), self.image_id, 't')
+        self.assertEqual(['t'],
+                         db_images.image_get(self.ctx, self.image_id)['tags'])
 
 
 class ImageTransitionTest(base.RepositoryTestCase):
@@ -575,3 +654,10 @@ class ImageDestroyTest(base.RepositoryTestCase):
         db_images.image_destroy(self.ctx, image_id)
 
         self.assertIsNone(self.row(image_id).upload_claim)
+
+    def test_destroy_invisible_image_raises_not_found_and_keeps_it(self):
+        image_id = self.create(visibility='private')['id']
+
+        self.assertRaises(exception.ImageNotFound, db_images.image_destroy,
+                          _ctx(PROJECT_B), image_id)
+        self.assertFalse(self.row(image_id).deleted)
