@@ -1,7 +1,7 @@
 """Image members: the projects a shared image is shared with, and their answers.
 
 api/v2/members.py calls these, and api/v2/images.py looks up the caller's own
-membership; each is one short reader or writer block on db/api.py's
+membership; each is one short reader or writer block of Core statements on db/api.py's
 main_context_manager. Who may call them is the API's policy check; here, as in Glance's
 image_member_find, a caller that is neither admin nor the image owner only ever finds
 its own membership.
@@ -14,30 +14,38 @@ import sqlalchemy as sa
 
 from imageapi.common import exception
 from imageapi.db import api as db_api
-from imageapi.db import models
+from imageapi.db import query as image_query
 from imageapi.db import records
 
 MEMBER_STATUSES = ('pending', 'accepted', 'rejected')
 
-
-def _member_dict(row):
-    return {'image_id': row.image_id, 'member_id': row.member,
-            'status': row.status,
-            'created_at': records.format_time(row.created_at),
-            'updated_at': records.format_time(row.updated_at
-                                              or row.created_at)}
+_COLUMNS = ('image_id', 'member', 'status', 'created_at', 'updated_at')
 
 
-def _member_query(context, image_id):
-    query = context.session.query(models.ImageMember).filter_by(
-        image_id=image_id)
+def _member_dict(values):
+    return {'image_id': values['image_id'], 'member_id': values['member'],
+            'status': values['status'],
+            'created_at': records.format_time(values['created_at']),
+            'updated_at': records.format_time(values['updated_at']
+                                              or values['created_at'])}
+
+
+def _member_where(context, connection, image_id, member_id=None):
+    """What picks the members of ``image_id`` the caller may see.
+
+    :param member_id: only this member.
+    """
+    table = image_query.MEMBERS
+    where = [table.c.image_id == image_id]
+    if member_id is not None:
+        where.append(table.c.member == member_id)
     if not context.is_admin:
-        owner = context.session.query(models.Image.owner).filter_by(
-            id=image_id).scalar()
+        images = image_query.IMAGES
+        owner = connection.execute(sa.select(images.c.owner).where(
+            images.c.id == image_id)).scalar()
         if owner is None or owner != context.project_id:
-            query = query.filter(
-                models.ImageMember.member == context.project_id)
-    return query
+            where.append(table.c.member == context.project_id)
+    return where
 
 
 @db_api.main_context_manager.reader
@@ -46,11 +54,13 @@ def image_member_find(context, image_id, member_id=None):
 
     :param member_id: only this member (a list of at most one).
     """
-    query = _member_query(context, image_id)
-    if member_id is not None:
-        query = query.filter(models.ImageMember.member == member_id)
-    return [_member_dict(row) for row in
-            query.order_by(models.ImageMember.id)]
+    table = image_query.MEMBERS
+    connection = context.session.connection()
+    rows = connection.execute(
+        sa.select(*[table.c[name] for name in _COLUMNS])
+        .where(*_member_where(context, connection, image_id, member_id))
+        .order_by(table.c.id)).mappings()
+    return [_member_dict(row) for row in rows]
 
 
 @db_api.main_context_manager.reader
@@ -75,21 +85,22 @@ def image_member_create(context, image_id, member_id, quota=-1):
     :raises DuplicateMember: already a member.
     :raises LimitExceeded: the image has ``quota`` members already.
     """
-    members = models.ImageMember
+    table = image_query.MEMBERS
+    connection = context.session.connection()
     if quota >= 0:
-        count = context.session.query(sa.func.count(members.id)).filter(
-            members.image_id == image_id).scalar()
+        count = connection.execute(
+            sa.select(sa.func.count()).select_from(table).where(
+                table.c.image_id == image_id)).scalar()
         if count + 1 > quota:
             raise exception.LimitExceeded(
                 reason='The limit has been exceeded on the number of '
                        'allowed image members for this image. Attempted: '
                        '%d, Maximum: %d' % (count + 1, quota))
     now = timeutils.utcnow()
-    row = members(image_id=image_id, member=member_id, status='pending',
-                  can_share=False, created_at=now, updated_at=now)
-    context.session.add(row)
+    row = {'image_id': image_id, 'member': member_id, 'status': 'pending',
+           'can_share': False, 'created_at': now, 'updated_at': now}
     try:
-        context.session.flush()
+        connection.execute(table.insert(), row)
     except db_exc.DBDuplicateEntry:
         raise exception.DuplicateMember(member_id=member_id,
                                         image_id=image_id)
@@ -103,15 +114,16 @@ def image_member_update(context, image_id, member_id, status):
 
     :raises MemberNotFound: see image_member_get.
     """
-    row = _member_query(context, image_id).filter(
-        models.ImageMember.member == member_id).one_or_none()
-    if row is None:
+    table = image_query.MEMBERS
+    connection = context.session.connection()
+    result = connection.execute(
+        table.update()
+        .where(*_member_where(context, connection, image_id, member_id))
+        .values(status=status, updated_at=timeutils.utcnow()))
+    if result.rowcount != 1:
         raise exception.MemberNotFound(member_id=member_id,
                                        image_id=image_id)
-    row.status = status
-    row.updated_at = timeutils.utcnow()
-    context.session.flush()
-    return _member_dict(row)
+    return image_member_find(context, image_id, member_id)[0]
 
 
 @db_api._writer
@@ -120,9 +132,10 @@ def image_member_delete(context, image_id, member_id):
 
     :raises MemberNotFound: see image_member_get.
     """
-    deleted = _member_query(context, image_id).filter(
-        models.ImageMember.member == member_id).delete(
-            synchronize_session=False)
-    if not deleted:
+    table = image_query.MEMBERS
+    connection = context.session.connection()
+    result = connection.execute(table.delete().where(
+        *_member_where(context, connection, image_id, member_id)))
+    if not result.rowcount:
         raise exception.MemberNotFound(member_id=member_id,
                                        image_id=image_id)
