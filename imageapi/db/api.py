@@ -19,27 +19,18 @@ from imageapi.db import sqlite
 QUEUED = 'queued'
 SAVING = 'saving'
 ACTIVE = 'active'
+# Set neither by imageapi nor by Glance's v2 API; image_count and lists leave
+# out a row that has it.
 KILLED = 'killed'
 DELETED = 'deleted'
-DEACTIVATED = 'deactivated'
-UPLOADING = 'uploading'
-IMPORTING = 'importing'
-PENDING_DELETE = 'pending_delete'
 
-STATUSES = (QUEUED, SAVING, ACTIVE, KILLED, DELETED, DEACTIVATED, UPLOADING,
-            IMPORTING, PENDING_DELETE)
-
-# (from, to) pairs a status change may make; Glance's table, less `killed`,
-# which v2 never sets.
+# (from, to) pairs a status change may make: Glance's table for the statuses
+# above, less `killed` as a target. Glance's import, deactivation and
+# delayed-delete statuses are not implemented.
 ALLOWED_TRANSITIONS = frozenset([
-    (QUEUED, SAVING), (QUEUED, UPLOADING), (QUEUED, IMPORTING),
-    (QUEUED, ACTIVE), (QUEUED, DELETED),
+    (QUEUED, SAVING), (QUEUED, ACTIVE), (QUEUED, DELETED),
     (SAVING, ACTIVE), (SAVING, QUEUED), (SAVING, DELETED),
-    (UPLOADING, IMPORTING), (UPLOADING, QUEUED), (UPLOADING, DELETED),
-    (IMPORTING, ACTIVE), (IMPORTING, QUEUED), (IMPORTING, DELETED),
-    (ACTIVE, DEACTIVATED), (ACTIVE, DELETED), (ACTIVE, PENDING_DELETE),
-    (DEACTIVATED, ACTIVE), (DEACTIVATED, DELETED),
-    (PENDING_DELETE, DELETED), (PENDING_DELETE, ACTIVE),
+    (ACTIVE, DELETED),
     (KILLED, DELETED),
 ])
 

@@ -294,6 +294,7 @@ def image_destroy(context, image_id):
     row = records.get_visible(context, connection, image_id)
     if row.protected:
         raise exception.ProtectedImageDelete(image_id=image_id)
+    _check_transition(row.status, db_api.DELETED)
     before = records.to_dicts(connection, [row])[0]
     now = timeutils.utcnow()
     table = image_query.IMAGES
@@ -319,9 +320,10 @@ def image_destroy(context, image_id):
 # ---------------------------------------------------------------- usage
 #
 # What keystone's unified limits count (glance/db/sqlalchemy/api.py
-# user_get_*): images a project owns, and those it is uploading.
+# user_get_*): images a project owns, and those it is uploading. Glance
+# counts its import statuses too; imageapi has only `saving`.
 
-UPLOADING_STATUSES = (db_api.SAVING, db_api.UPLOADING, db_api.IMPORTING)
+UPLOADING_STATUSES = (db_api.SAVING,)
 
 
 @db_api.main_context_manager.reader

@@ -199,8 +199,7 @@ class ImagesController:
         values = update.values
         for key in ('disk_format', 'container_format'):
             if (key in values and values[key] != image[key]
-                    and image['status'] not in (db_api.QUEUED,
-                                                db_api.IMPORTING)):
+                    and image['status'] != db_api.QUEUED):
                 raise exception.Forbidden(
                     message='Attribute %s can be only replaced for a '
                             'queued image.' % key)

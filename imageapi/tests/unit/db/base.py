@@ -38,3 +38,10 @@ class RepositoryTestCase(base.TestCase):
         with db_api.get_engine().connect() as conn:
             return conn.execute(sa.select(table).where(
                 table.c.id == image_id)).one()
+
+    def set_status(self, image_id, status):
+        """Put the row in ``status`` directly, as no repository call would."""
+        table = models.Image.__table__
+        with db_api.get_engine().begin() as conn:
+            conn.execute(table.update().where(table.c.id == image_id)
+                         .values(status=status))

@@ -6,6 +6,7 @@ import fixtures as pyfixtures
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 
+from imageapi.api.v2 import schemas
 from imageapi.common import exception
 from imageapi.db import api as db_api
 from imageapi.db import images as db_images
@@ -528,16 +529,20 @@ class ImageTransitionTest(base.RepositoryTestCase):
         self.assertEqual('saving', self.row(self.image_id).status)
 
     def test_transition_not_in_allowed_table_raises_before_update(self):
+        # An UPDATE would match: the image is queued.
         exc = self.assertRaises(exception.InvalidStatusTransition,
                                 self.transition, db_api.QUEUED,
-                                db_api.DEACTIVATED)
+                                db_api.KILLED)
 
-        self.assertEqual('Image status transition from queued to deactivated '
+        self.assertEqual('Image status transition from queued to killed '
                          'is not allowed', exc.msg)
         self.assertEqual('queued', self.row(self.image_id).status)
 
     def test_transition_table_refuses_every_pair_not_listed(self):
-        refused = [(a, b) for a in db_api.STATUSES for b in db_api.STATUSES
+        # Every status the API knows of, Glance's import and deactivation
+        # statuses too.
+        statuses = schemas.STATUSES
+        refused = [(a, b) for a in statuses for b in statuses
                    if (a, b) not in db_api.ALLOWED_TRANSITIONS]
         for from_status, to_status in refused:
             self.assertRaises(exception.InvalidStatusTransition,
@@ -549,11 +554,7 @@ class ImageTransitionTest(base.RepositoryTestCase):
         pairs = [p for p in db_api.ALLOWED_TRANSITIONS if p[1] != 'deleted']
         for from_status, to_status in sorted(pairs):
             image_id = self.create()['id']
-            engine = db_api.get_engine()
-            table = models.Image.__table__
-            with engine.begin() as conn:
-                conn.execute(table.update().where(table.c.id == image_id)
-                             .values(status=from_status))
+            self.set_status(image_id, from_status)
 
             db_images.image_transition(self.admin, image_id, from_status,
                                        to_status)
@@ -593,7 +594,7 @@ class ImageDestroyTest(base.RepositoryTestCase):
         image_id = self.create(name='x')['id']
         db_images.image_transition(self.ctx, image_id, db_api.QUEUED,
                                    db_api.ACTIVE, values={
-                                    'location': {'url': 'file:///x'}})
+                                       'location': {'url': 'file:///x'}})
 
         before = db_images.image_destroy(self.ctx, image_id)
 
@@ -622,7 +623,7 @@ class ImageDestroyTest(base.RepositoryTestCase):
         image_id = self.create()['id']
         db_images.image_transition(self.ctx, image_id, db_api.QUEUED,
                                    db_api.ACTIVE, values={
-                                    'location': {'url': 'file:///x'}})
+                                       'location': {'url': 'file:///x'}})
 
         db_images.image_destroy(self.ctx, image_id)
 
@@ -654,6 +655,14 @@ class ImageDestroyTest(base.RepositoryTestCase):
         db_images.image_destroy(self.ctx, image_id)
 
         self.assertIsNone(self.row(image_id).upload_claim)
+
+    def test_destroy_killed_image_deletes_it(self):
+        image_id = self.create()['id']
+        self.set_status(image_id, db_api.KILLED)
+
+        self.assertEqual('killed',
+                         db_images.image_destroy(self.ctx, image_id)['status'])
+        self.assertTrue(self.row(image_id).deleted)
 
     def test_destroy_invisible_image_raises_not_found_and_keeps_it(self):
         image_id = self.create(visibility='private')['id']
