@@ -1,4 +1,9 @@
-"""SQLAlchemy declarative models of the imageapi schema; only db/ uses them."""
+"""SQLAlchemy declarative models of the imageapi schema: the table definitions.
+
+The repository modules in db/ read and write their tables with Core statements (no ORM
+objects, hence no relationships here); alembic and the migration tests compare the
+schema with them.
+"""
 
 from oslo_db.sqlalchemy import models
 import sqlalchemy as sa
@@ -51,16 +56,6 @@ class Image(BASE, _Base):
     upload_reserved = sa.Column(sa.BigInteger, nullable=False, default=0,
                                 server_default='0')
 
-    properties = orm.relationship(
-        'ImageProperty', lazy='selectin', cascade='all, delete-orphan',
-        back_populates='image')
-    tags = orm.relationship(
-        'ImageTag', lazy='selectin', cascade='all, delete-orphan',
-        back_populates='image')
-    locations = orm.relationship(
-        'ImageLocation', lazy='selectin', cascade='all, delete-orphan',
-        back_populates='image')
-
 
 class ImageProperty(BASE, _Base):
     __tablename__ = 'image_properties'
@@ -75,7 +70,6 @@ class ImageProperty(BASE, _Base):
                          nullable=False)
     name = sa.Column(sa.String(255), nullable=False)
     value = sa.Column(sa.Text)
-    image = orm.relationship('Image', back_populates='properties')
 
 
 class ImageTag(BASE, _Base):
@@ -90,7 +84,6 @@ class ImageTag(BASE, _Base):
     image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
                          nullable=False)
     value = sa.Column(sa.String(255), nullable=False)
-    image = orm.relationship('Image', back_populates='tags')
 
 
 class ImageLocation(BASE, _Base):
@@ -105,7 +98,6 @@ class ImageLocation(BASE, _Base):
     value = sa.Column(sa.Text, nullable=False)
     meta_data = sa.Column(sa.Text)
     status = sa.Column(sa.String(30), nullable=False, default='active')
-    image = orm.relationship('Image', back_populates='locations')
 
 
 class StorageUsage(BASE, _Base):
