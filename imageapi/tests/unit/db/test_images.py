@@ -1,4 +1,7 @@
-"""Tests of db/images.py on a real (in-memory SQLite) database."""
+"""Tests of db/images.py on a real database.
+
+In-memory SQLite; the classes that change rows run on MySQL and PostgreSQL too.
+"""
 
 import datetime
 
@@ -670,3 +673,118 @@ class ImageDestroyTest(base.RepositoryTestCase):
         self.assertRaises(exception.ImageNotFound, db_images.image_destroy,
                           _ctx(PROJECT_B), image_id)
         self.assertFalse(self.row(image_id).deleted)
+
+
+class ConcurrentChanges:
+    """Two writers on one image, the second while the first is in its block.
+
+    The second waits for the first's row locks, so MySQL and PostgreSQL only.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.image_id = self.create(properties={'a': '1'}, tags=['t'])['id']
+
+    def race(self, first, second):
+        """Run ``first`` in a writer block, and ``second`` meanwhile.
+
+        Each is ``(fn, *args)``, called as ``fn(context, image_id, *args)``.
+
+        :returns: what ``second`` returns, or raises what it raises.
+        """
+        with db_api.main_context_manager.writer.using(self.ctx):
+            first[0](self.ctx, self.image_id, *first[1:])
+            thread, outcome = self.start_thread(
+                second[0], _ctx(), self.image_id, *second[1:])
+            self.wait_for_lock_wait()
+        thread.join(30)
+        self.assertFalse(thread.is_alive())
+        if 'error' in outcome:
+            raise outcome['error']
+        return outcome['result']
+
+    def image(self):
+        return db_images.image_get(self.ctx, self.image_id)
+
+    def test_update_of_other_property_meanwhile_both_land(self):
+        self.race((db_images.image_update, {}, {'a': '2'}),
+                  (db_images.image_update, {}, {'b': '3'}))
+
+        self.assertEqual({'a': '2', 'b': '3'}, self.image()['properties'])
+
+    def test_update_of_same_new_property_meanwhile_last_wins(self):
+        # The second writer reads the properties only once it has the
+        # images row, so it updates the new row instead of inserting a
+        # duplicate.
+        self.race((db_images.image_update, {}, {'b': '2'}),
+                  (db_images.image_update, {}, {'b': '3'}))
+
+        self.assertEqual({'a': '1', 'b': '3'}, self.image()['properties'])
+
+    def test_tag_add_of_same_tag_meanwhile_both_succeed(self):
+        count = self.race((db_images.image_tag_add, 'u'),
+                          (db_images.image_tag_add, 'u'))
+
+        self.assertEqual((2, ['t', 'u']), (count, self.image()['tags']))
+
+    def test_claim_meanwhile_loses_naming_current_status(self):
+        claim = (db_images.image_transition, db_api.QUEUED, db_api.SAVING)
+
+        exc = self.assertRaises(exception.InvalidStatusTransition,
+                                self.race, claim, claim)
+
+        self.assertIn('from saving', exc.msg)
+
+    def test_destroy_while_status_changes_raises_conflict(self):
+        # The delete read `queued`; its UPDATE waits for the claim and
+        # then no longer matches.
+        self.assertRaises(exception.Conflict, self.race,
+                          (db_images.image_transition, db_api.QUEUED,
+                           db_api.SAVING),
+                          (db_images.image_destroy,))
+
+        row = self.row(self.image_id)
+        self.assertEqual(('saving', False), (row.status, row.deleted))
+
+
+class ConcurrentChangesMySQLTest(base.MySQLMixin, ConcurrentChanges,
+                                 base.RepositoryTestCase):
+    pass
+
+
+class ConcurrentChangesPostgreSQLTest(base.PostgreSQLMixin, ConcurrentChanges,
+                                      base.RepositoryTestCase):
+    pass
+
+
+class ImageUpdateMySQLTest(base.MySQLMixin, ImageUpdateTest):
+    pass
+
+
+class ImageUpdatePostgreSQLTest(base.PostgreSQLMixin, ImageUpdateTest):
+    pass
+
+
+class ImageTagMySQLTest(base.MySQLMixin, ImageTagTest):
+    pass
+
+
+class ImageTagPostgreSQLTest(base.PostgreSQLMixin, ImageTagTest):
+    pass
+
+
+class ImageTransitionMySQLTest(base.MySQLMixin, ImageTransitionTest):
+    pass
+
+
+class ImageTransitionPostgreSQLTest(base.PostgreSQLMixin,
+                                    ImageTransitionTest):
+    pass
+
+
+class ImageDestroyMySQLTest(base.MySQLMixin, ImageDestroyTest):
+    pass
+
+
+class ImageDestroyPostgreSQLTest(base.PostgreSQLMixin, ImageDestroyTest):
+    pass

@@ -1,4 +1,7 @@
-"""Tests of db/members.py on a real (in-memory SQLite) database."""
+"""Tests of db/members.py on a real database.
+
+In-memory SQLite, and MySQL and PostgreSQL too.
+"""
 
 import datetime
 
@@ -137,3 +140,11 @@ class MemberTest(base.RepositoryTestCase):
                                   _ctx(PROJECT_B), PROJECT_C)
 
         self.assertEqual([PROJECT_B, PROJECT_C], self.members())
+
+
+class MemberMySQLTest(base.MySQLMixin, MemberTest):
+    pass
+
+
+class MemberPostgreSQLTest(base.PostgreSQLMixin, MemberTest):
+    pass

@@ -1,4 +1,7 @@
-"""Tests of db/uploads.py and the storage usage counter on a real (in-memory SQLite) database."""
+"""Tests of db/uploads.py and the storage usage counter on a real database.
+
+In-memory SQLite, and MySQL and PostgreSQL too.
+"""
 
 import datetime
 
@@ -196,3 +199,11 @@ class UploadTest(base.RepositoryTestCase):
         db_images.image_destroy(self.ctx, self.image_id)
 
         self.assertEqual(4, self.used())
+
+
+class UploadMySQLTest(base.MySQLMixin, UploadTest):
+    pass
+
+
+class UploadPostgreSQLTest(base.PostgreSQLMixin, UploadTest):
+    pass
