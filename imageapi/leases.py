@@ -17,7 +17,7 @@ from oslo_utils import timeutils
 
 from imageapi.common import exception
 from imageapi import context as imageapi_context
-from imageapi.db import api as db_api
+from imageapi.db import uploads as db_uploads
 
 LOG = logging.getLogger(__name__)
 
@@ -34,10 +34,10 @@ def reap_expired(driver, now=None):
     """
     ctx = imageapi_context.get_admin_context()
     reaped = []
-    for image_id, claim in db_api.upload_expired(ctx,
-                                                 now or timeutils.utcnow()):
+    for image_id, claim in db_uploads.upload_expired(ctx,
+                                                     now or timeutils.utcnow()):
         try:
-            db_api.upload_release(ctx, image_id, claim)
+            db_uploads.upload_release(ctx, image_id, claim)
         except exception.ImageAPIException:
             continue  # renewed, finished or reaped elsewhere meanwhile
         # Temp files, and data committed but never recorded (the database
@@ -143,7 +143,7 @@ class LeaseKeeper:
         try:
             if claims:
                 renewed_at = time.monotonic()
-                db_api.upload_renew(ctx, claims, lease_end(self.conf))
+                db_uploads.upload_renew(ctx, claims, lease_end(self.conf))
                 with self._lock:
                     for claim in claims & self._claims.keys():
                         self._claims[claim] = (self._claims[claim][0],

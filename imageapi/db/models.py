@@ -1,4 +1,9 @@
-"""SQLAlchemy declarative models of the imageapi schema; only db/ uses them."""
+"""SQLAlchemy declarative models of the imageapi schema: the table definitions.
+
+The repository modules in db/ read and write their tables with Core statements (no ORM
+objects, hence no relationships here); alembic and the migration tests compare the
+schema with them.
+"""
 
 from oslo_db.sqlalchemy import models
 import sqlalchemy as sa
@@ -43,23 +48,13 @@ class Image(BASE, _Base):
     os_hidden = sa.Column(sa.Boolean, nullable=False, default=False)
     deleted = sa.Column(sa.Boolean, nullable=False, default=False)
     deleted_at = sa.Column(sa.DateTime)
-    # The upload claim: who holds `saving` and until when (see db.api
-    # image_claim_upload and the reaper in cmd/manage.py).
+    # The upload claim: who holds `saving` and until when (see db/uploads.py
+    # upload_claim and the reaper in api/v2/upload_leases.py).
     upload_claim = sa.Column(sa.String(36))
     upload_expires_at = sa.Column(sa.DateTime)
     # Bytes of storage_usage this upload holds while it runs.
     upload_reserved = sa.Column(sa.BigInteger, nullable=False, default=0,
                                 server_default='0')
-
-    properties = orm.relationship(
-        'ImageProperty', lazy='selectin', cascade='all, delete-orphan',
-        back_populates='image')
-    tags = orm.relationship(
-        'ImageTag', lazy='selectin', cascade='all, delete-orphan',
-        back_populates='image')
-    locations = orm.relationship(
-        'ImageLocation', lazy='selectin', cascade='all, delete-orphan',
-        back_populates='image')
 
 
 class ImageProperty(BASE, _Base):
@@ -75,7 +70,6 @@ class ImageProperty(BASE, _Base):
                          nullable=False)
     name = sa.Column(sa.String(255), nullable=False)
     value = sa.Column(sa.Text)
-    image = orm.relationship('Image', back_populates='properties')
 
 
 class ImageTag(BASE, _Base):
@@ -90,7 +84,6 @@ class ImageTag(BASE, _Base):
     image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
                          nullable=False)
     value = sa.Column(sa.String(255), nullable=False)
-    image = orm.relationship('Image', back_populates='tags')
 
 
 class ImageLocation(BASE, _Base):
@@ -105,14 +98,13 @@ class ImageLocation(BASE, _Base):
     value = sa.Column(sa.Text, nullable=False)
     meta_data = sa.Column(sa.Text)
     status = sa.Column(sa.String(30), nullable=False, default='active')
-    image = orm.relationship('Image', back_populates='locations')
 
 
 class StorageUsage(BASE, _Base):
     """Bytes each owner's images use or have reserved for running uploads.
 
-    Changed only by conditional UPDATEs in db/api.py, in the same
-    transaction as the image status change that causes the change.
+    Changed only by conditional UPDATEs (db/records.py usage_add), in the
+    same transaction as the image status change that causes the change.
     """
 
     __tablename__ = 'storage_usage'

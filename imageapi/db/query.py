@@ -1,8 +1,8 @@
 """Query building for image lists: visibility rules, filters and marker paging.
 
-Only db/api.py calls this; it passes SQLAlchemy ORM queries or Core selects on
-models.Image (both have ``filter``, ``order_by`` and ``limit``). The read path's
-statements that do not depend on the request are built here once.
+Only the repository modules in db/ use this; they pass Core selects on the images
+table. The tables they read and write are named here, and the read path's statements
+that do not depend on the request are built here once.
 """
 
 import collections
@@ -49,7 +49,7 @@ def can_read(project_id):
     (glance/db/utils.py ``is_image_visible``).
 
     :param project_id: the caller's project, None, or a bind parameter
-        (db/api.py builds the show query once); a NULL project matches
+        (SELECT_READABLE_IMAGE below); a NULL project matches
         no owner and no member, as leaving those branches out would.
     """
     image = models.Image
@@ -168,7 +168,7 @@ def _column(key):
     image = models.Image
     if key == 'updated_at':
         # A row never changed has no updated_at but shows created_at
-        # (db/api.py _to_dict); filter and sort on what clients see.
+        # (db/records.py); filter and sort on what clients see.
         return sa.func.coalesce(image.updated_at, image.created_at)
     return getattr(image, key)
 
@@ -251,6 +251,11 @@ def paginate(query, marker_row, limit, sort_keys, sort_dirs):
 # ------------------------------------------------------ prebuilt statements
 
 IMAGES = models.Image.__table__
+PROPERTIES = models.ImageProperty.__table__
+TAGS = models.ImageTag.__table__
+LOCATIONS = models.ImageLocation.__table__
+MEMBERS = models.ImageMember.__table__
+USAGE = models.StorageUsage.__table__
 IMAGE_COLUMNS = tuple(IMAGES.c)
 _NO_TEXT = sa.cast(sa.null(), sa.Text)
 

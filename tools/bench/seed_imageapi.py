@@ -1,4 +1,4 @@
-"""Seed an imageapi database with benchmark images, through imageapi.db.api.
+"""Seed an imageapi database with benchmark images, through imageapi.db.images.
 
 Run in a subprocess (each backend has its own [database] connection, and db.api is
 configured once per process): ``python seed_imageapi.py CONFIG_FILE START COUNT`` with
@@ -14,6 +14,7 @@ import uuid
 from imageapi.common import config
 from imageapi import context
 from imageapi.db import api as db_api
+from imageapi.db import images as db_images
 
 BATCH = 500
 
@@ -33,7 +34,7 @@ def values(index):
 
 def activate(ctx, image_id):
     digest = hashlib.sha512(image_id.encode()).hexdigest()
-    db_api.image_transition(ctx, image_id, db_api.QUEUED, db_api.ACTIVE, values={
+    db_images.image_transition(ctx, image_id, db_api.QUEUED, db_api.ACTIVE, values={
         'size': 1 << 30, 'virtual_size': 1 << 30,
         'checksum': hashlib.md5(image_id.encode()).hexdigest(),
         'os_hash_algo': 'sha512', 'os_hash_value': digest,
@@ -53,7 +54,7 @@ def main(argv):
         # commit per batch instead of one per image.
         with db_api.main_context_manager.writer.using(ctx):
             for index in range(first, min(first + BATCH, start + count)):
-                image = db_api.image_create(ctx, values(index))
+                image = db_images.image_create(ctx, values(index))
                 if index % 2 == 0:
                     activate(ctx, image['id'])
                 ids.append(image['id'])

@@ -24,6 +24,8 @@ from imageapi.common import format_check
 from imageapi.common import streams
 from imageapi.common import wsgi
 from imageapi.db import api as db_api
+from imageapi.db import images as db_images
+from imageapi.db import uploads as db_uploads
 from imageapi import leases
 from imageapi.store import driver as store_driver
 
@@ -138,7 +140,7 @@ class ImageDataController:
         self.quota = parse_quota(conf.user_storage_quota)
 
     def _get_image(self, ctx, image_id, action):
-        image = db_api.image_get(ctx, image_id)
+        image = db_images.image_get(ctx, image_id)
         self.enforcer.authorize_image(ctx, action,
                                       images.image_target(ctx, image))
         return image
@@ -154,8 +156,8 @@ class ImageDataController:
                 raise exception.InvalidStatusTransition(
                     current=image['status'], target=db_api.SAVING)
             _check_formats(image)
-            db_api.upload_claim(ctx, image_id, claim,
-                                leases.lease_end(self.conf))
+            db_uploads.upload_claim(ctx, image_id, claim,
+                                    leases.lease_end(self.conf))
         except Exception as exc:
             with excutils.save_and_reraise_exception():
                 _drain(body, exc, unread=True)
@@ -210,7 +212,7 @@ class ImageDataController:
         if quota is not None:
             # reserve(delta): a conditional UPDATE of the owner's usage row,
             # in its own short transaction between two chunks.
-            reserve = functools.partial(db_api.upload_reserve, ctx,
+            reserve = functools.partial(db_uploads.upload_reserve, ctx,
                                         image['id'], claim, image['owner'],
                                         quota=quota)
         inspector = None
@@ -240,7 +242,7 @@ class ImageDataController:
     def _release(self, ctx, image_id, claim):
         """Best effort: put a failed upload back to queued; True if done."""
         try:
-            db_api.upload_release(ctx, image_id, claim)
+            db_uploads.upload_release(ctx, image_id, claim)
             return True
         except Exception as exc:
             LOG.info('Image %s not returned to queued: %s', image_id, exc)
@@ -248,7 +250,7 @@ class ImageDataController:
 
     def _deleted(self, ctx, image_id):
         try:
-            db_api.image_get(ctx, image_id)
+            db_images.image_get(ctx, image_id)
         except exception.ImageNotFound:
             return True
         except Exception:
@@ -271,7 +273,7 @@ class ImageDataController:
                   'os_hash_value': stream.hash_value,
                   'location': {'url': stored.location, 'metadata': {}}}
         try:
-            db_api.upload_finish(ctx, image_id, claim, values)
+            db_uploads.upload_finish(ctx, image_id, claim, values)
         except exception.ImageNotFound:
             # Deleted while the bytes moved: drop the data; Glance's 410.
             self._delete_data(image_id, stored.location)

@@ -13,6 +13,8 @@ from imageapi.api.v2 import views
 from imageapi.common import exception
 from imageapi.common import wsgi
 from imageapi.db import api as db_api
+from imageapi.db import images as db_images
+from imageapi.db import members as db_members
 from imageapi import policy
 
 LOG = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ def image_target(ctx, image):
         if (image['visibility'] != 'shared' or ctx.project_id is None
                 or image['owner'] == ctx.project_id):
             return None
-        found = db_api.image_member_find(ctx, image['id'], ctx.project_id)
+        found = db_members.image_member_find(ctx, image['id'], ctx.project_id)
         return ctx.project_id if found else None
     return policy.ImageTarget(image, member_lookup=caller_membership)
 
@@ -93,7 +95,7 @@ class ImagesController:
 
     def _get_image(self, ctx, image_id, action='get_image'):
         """The image if ``ctx`` may do ``action`` on it (404 if unseen)."""
-        image = db_api.image_get(ctx, image_id)
+        image = db_images.image_get(ctx, image_id)
         self.enforcer.authorize_image(ctx, action, image_target(ctx, image))
         return image
 
@@ -119,7 +121,7 @@ class ImagesController:
         self.enforcer.authorize(ctx, 'add_image', target)
         self.limits.enforce_image_count_total(ctx, ctx.project_id)
         values['tags'] = sorted(set(values.get('tags', [])))
-        image = db_api.image_create(ctx, values)
+        image = db_images.image_create(ctx, values)
         view = views.image_view(image, self.conf)
         # No OpenStack-image-import-methods header: there are no import
         # methods, and Glance leaves the header out rather than send it
@@ -146,7 +148,7 @@ class ImagesController:
         self.enforcer.authorize(ctx, 'get_images',
                                 {'project_id': ctx.project_id})
         limit = query['limit']
-        images = db_api.image_get_all(
+        images = db_images.image_get_all(
             ctx, filters=query['filters'], marker=query['marker'],
             limit=limit + 1, sort_keys=query['sort_keys'],
             sort_dirs=query['sort_dirs'])
@@ -188,17 +190,16 @@ class ImagesController:
             update.apply(op, path[0], value, draft)
         _check_min_values(update.values)
         self._check_update(ctx, image, update)
-        image = db_api.image_update(ctx, image_id, update.values,
-                                    properties=update.properties,
-                                    removed=update.removed, tags=update.tags)
+        image = db_images.image_update(ctx, image_id, update.values,
+                                       properties=update.properties,
+                                       removed=update.removed, tags=update.tags)
         return wsgi.json_response(views.image_view(image, self.conf))
 
     def _check_update(self, ctx, image, update):
         values = update.values
         for key in ('disk_format', 'container_format'):
             if (key in values and values[key] != image[key]
-                    and image['status'] not in (db_api.QUEUED,
-                                                db_api.IMPORTING)):
+                    and image['status'] != db_api.QUEUED):
                 raise exception.Forbidden(
                     message='Attribute %s can be only replaced for a '
                             'queued image.' % key)
@@ -220,7 +221,7 @@ class ImagesController:
     # ------------------------------------------------------------ delete
     def delete(self, req, ctx, image_id):
         self._get_image(ctx, image_id, 'delete_image')
-        image = db_api.image_destroy(ctx, image_id)
+        image = db_images.image_destroy(ctx, image_id)
         if not image['locations']:
             # Nothing recorded, but an upload may have left data: a running
             # one (it then fails, 410), or one whose end the database missed.
@@ -254,12 +255,12 @@ class ImagesController:
         if tag not in image['tags']:
             _check_count('tags', len(image['tags']) + 1,
                          self.conf.image_tag_quota)
-        db_api.image_tag_add(ctx, image_id, tag)
+        db_images.image_tag_add(ctx, image_id, tag)
         return wsgi.empty_response()
 
     def delete_tag(self, req, ctx, image_id, tag):
         self._get_image(ctx, image_id, 'modify_image')
-        db_api.image_tag_delete(ctx, image_id, tag)
+        db_images.image_tag_delete(ctx, image_id, tag)
         return wsgi.empty_response()
 
 

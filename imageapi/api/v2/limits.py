@@ -13,7 +13,8 @@ from oslo_log import log as logging
 from oslo_utils import units
 
 from imageapi.common import exception
-from imageapi.db import api as db_api
+from imageapi.db import images as db_images
+from imageapi.db import uploads as db_uploads
 
 LOG = logging.getLogger(__name__)
 
@@ -51,13 +52,13 @@ class KeystoneLimits:
     def _usage(context, project_id):
         return {
             IMAGE_SIZE_TOTAL: lambda: _mib(
-                db_api.storage_used(context, project_id)),
+                db_uploads.storage_used(context, project_id)),
             # imageapi has no staging area (no interoperable import).
             IMAGE_STAGE_TOTAL: lambda: 0,
-            IMAGE_COUNT_TOTAL: lambda: db_api.image_count(context,
-                                                          project_id),
-            IMAGE_COUNT_UPLOADING: lambda: db_api.image_count(
-                context, project_id, statuses=db_api.UPLOADING_STATUSES),
+            IMAGE_COUNT_TOTAL: lambda: db_images.image_count(context,
+                                                             project_id),
+            IMAGE_COUNT_UPLOADING: lambda: db_images.image_count(
+                context, project_id, statuses=db_images.UPLOADING_STATUSES),
         }
 
     def _enforcer(self, context, project_id):

@@ -10,7 +10,8 @@ from imageapi.api.v2 import images
 from imageapi.api.v2 import schemas
 from imageapi.common import exception
 from imageapi.common import wsgi
-from imageapi.db import api as db_api
+from imageapi.db import images as db_images
+from imageapi.db import members as db_members
 from imageapi import policy
 
 MEMBER_SCHEMA_PATH = '/v2/schemas/member'
@@ -48,7 +49,7 @@ class MembersController:
 
     def _shared_image(self, ctx, image_id):
         """The image, visible to the caller and shared; else 404 or 403."""
-        image = db_api.image_get(ctx, image_id)
+        image = db_images.image_get(ctx, image_id)
         self.enforcer.authorize_image(ctx, 'get_image',
                                       images.image_target(ctx, image))
         if image['visibility'] != 'shared':
@@ -66,14 +67,14 @@ class MembersController:
         target = images.image_target(ctx, image)
         self.enforcer.authorize(ctx, 'get_members', target)
         members = [member_view(m)
-                   for m in db_api.image_member_find(ctx, image_id)]
+                   for m in db_members.image_member_find(ctx, image_id)]
         return wsgi.json_response({'members': members,
                                    'schema': MEMBERS_SCHEMA_PATH})
 
     def show(self, req, ctx, image_id, member_id):
         try:
             image = self._shared_image(ctx, image_id)
-            member = db_api.image_member_get(ctx, image_id, member_id)
+            member = db_members.image_member_get(ctx, image_id, member_id)
             self._authorize(ctx, 'get_member', image, member_id)
         except exception.Forbidden:
             # As Glance: no hint that the image or the member exists.
@@ -88,27 +89,27 @@ class MembersController:
                                 empty="Member can't be empty")
         image = self._shared_image(ctx, image_id)
         self._authorize(ctx, 'add_member', image, member_id)
-        member = db_api.image_member_create(
+        member = db_members.image_member_create(
             ctx, image_id, member_id, quota=self.conf.image_member_quota)
         return wsgi.json_response(member_view(member))
 
     def update(self, req, ctx, image_id, member_id):
         status = _body_value(req, 'status', missing='Status not specified')
         image = self._shared_image(ctx, image_id)
-        db_api.image_member_get(ctx, image_id, member_id)
+        db_members.image_member_get(ctx, image_id, member_id)
         self._authorize(ctx, 'modify_member', image, member_id)
         # Checked last, as Glance does (its domain object's setter).
         if status not in schemas.MEMBER_STATUSES:
             raise exception.BadRequest(
                 reason='Incorrect request: Status must be one of %s'
                        % ', '.join(schemas.MEMBER_STATUSES))
-        member = db_api.image_member_update(ctx, image_id, member_id,
-                                            status)
+        member = db_members.image_member_update(ctx, image_id, member_id,
+                                                status)
         return wsgi.json_response(member_view(member))
 
     def delete(self, req, ctx, image_id, member_id):
         image = self._shared_image(ctx, image_id)
-        db_api.image_member_get(ctx, image_id, member_id)
+        db_members.image_member_get(ctx, image_id, member_id)
         self._authorize(ctx, 'delete_member', image, member_id)
-        db_api.image_member_delete(ctx, image_id, member_id)
+        db_members.image_member_delete(ctx, image_id, member_id)
         return wsgi.empty_response()

@@ -16,6 +16,7 @@ from imageapi.api.v2 import patch
 from imageapi.common import streams
 from imageapi import context
 from imageapi.db import api as db_api
+from imageapi.db import images as db_images
 from imageapi import store
 from imageapi.tests import base
 from imageapi.tests import fixtures
@@ -67,7 +68,7 @@ class APITestCase(base.TestCase):
 
     @staticmethod
     def context(project=PROJECT_A, admin=False):
-        """A RequestContext for calling db.api directly."""
+        """A RequestContext for calling the db/ repository directly."""
         return context.RequestContext(
             user_id=USER_ID, project_id=project,
             roles=['admin'] if admin else ['member'], is_admin=admin,
@@ -148,14 +149,14 @@ class APITestCase(base.TestCase):
                   'os_hash_algo': stream.hash_algo,
                   'os_hash_value': stream.hash_value,
                   'location': {'url': stored.location, 'metadata': {}}}
-        return db_api.image_transition(self.context(admin=True), image_id,
-                                       db_api.QUEUED, db_api.ACTIVE,
-                                       values=values)
+        return db_images.image_transition(self.context(admin=True), image_id,
+                                          db_api.QUEUED, db_api.ACTIVE,
+                                          values=values)
 
     def freeze_time(self, when):
         """Make the clock read ``when`` (a naive UTC datetime) from now on.
 
-        Model defaults and db.api both call oslo_utils.timeutils.utcnow, so
+        Model defaults and the db/ repository both call oslo_utils.timeutils.utcnow, so
         that is where the clock is patched. Set ``.return_value`` on the
         returned mock to move the clock.
         """

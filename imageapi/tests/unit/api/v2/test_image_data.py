@@ -16,7 +16,8 @@ import webob
 
 from imageapi.api.v2 import image_data
 from imageapi import context
-from imageapi.db import api as db_api
+from imageapi.db import images as db_images
+from imageapi.db import uploads as db_uploads
 from imageapi import leases
 from imageapi import store
 from imageapi.tests import base
@@ -96,14 +97,14 @@ class ImageDataTestCase(base.TestCase):
         values = {'disk_format': 'raw', 'container_format': 'bare',
                   'owner': project}
         values.update(kwargs)
-        return db_api.image_create(self.ctx, values)['id']
+        return db_images.image_create(self.ctx, values)['id']
 
     def upload(self, image_id, data, **kwargs):
         return self.request('PUT', '/v2/images/%s/file' % image_id, data,
                             **kwargs)
 
     def image(self, image_id):
-        return db_api.image_get(self.ctx, image_id)
+        return db_images.image_get(self.ctx, image_id)
 
     def stored_files(self):
         if not os.path.isdir(self.datadir):
@@ -224,7 +225,7 @@ class TestUpload(ImageDataTestCase):
 
     def test_upload_deleted_image_404(self):
         image_id = self.create()
-        db_api.image_destroy(self.ctx, image_id)
+        db_images.image_destroy(self.ctx, image_id)
         resp = self.upload(image_id, b'abc')
         self.assertEqual(404, resp.status_int)
 
@@ -378,7 +379,7 @@ class TestUpload(ImageDataTestCase):
         # Both requests read `queued`; the conditional UPDATE decides.
         image_id = self.create()
         queued = self.image(image_id)
-        real_get = db_api.image_get
+        real_get = db_images.image_get
         winner = {}
 
         def stale_get(ctx, iid):
@@ -387,7 +388,7 @@ class TestUpload(ImageDataTestCase):
                 self.assertEqual(204, self.upload(image_id, b'a').status_int)
             return queued if iid == image_id else real_get(ctx, iid)
 
-        with mock.patch.object(db_api, 'image_get', stale_get):
+        with mock.patch.object(db_images, 'image_get', stale_get):
             resp = self.upload(image_id, b'b')
         self.assertEqual(409, resp.status_int)
         self.assertActive(image_id, b'a')
@@ -424,7 +425,7 @@ class TestQuota(ImageDataTestCase):
         self.app = self.load_paste_app()
 
     def used(self, project=PROJECT):
-        return db_api.storage_used(self.ctx, project)
+        return db_uploads.storage_used(self.ctx, project)
 
     def test_parse_quota_suffixes(self):
         self.assertEqual(0, image_data.parse_quota('0'))
@@ -498,9 +499,9 @@ class TestReaper(ImageDataTestCase):
 
     def _claimed(self):
         image_id = self.create()
-        db_api.upload_claim(self.ctx, image_id, 'c-1',
-                            timeutils.utcnow() - datetime.timedelta(
-                                seconds=1))
+        db_uploads.upload_claim(self.ctx, image_id, 'c-1',
+                                timeutils.utcnow() - datetime.timedelta(
+                                    seconds=1))
         tmp = os.path.join(self.datadir, '.tmp')
         os.makedirs(tmp, exist_ok=True)
         with open(os.path.join(tmp, '%s.%s' % (image_id, 'a' * 32)),
@@ -516,8 +517,8 @@ class TestReaper(ImageDataTestCase):
 
     def test_reap_leaves_live_claims(self):
         image_id = self.create()
-        db_api.upload_claim(self.ctx, image_id, 'c-2',
-                            leases.lease_end(self.conf))
+        db_uploads.upload_claim(self.ctx, image_id, 'c-2',
+                                leases.lease_end(self.conf))
         driver = store.get_driver(self.conf)
         self.assertEqual([], leases.reap_expired(driver))
         self.assertEqual('saving', self.image(image_id)['status'])
@@ -541,8 +542,8 @@ class TestReaper(ImageDataTestCase):
         image_id = self.create()
         data = os.urandom(40000)
         body, thread, result = self._start_paused_upload(image_id, data)
-        db_api.upload_release(self.ctx, image_id,
-                              self.image(image_id)['upload_claim'])
+        db_uploads.upload_release(self.ctx, image_id,
+                                  self.image(image_id)['upload_claim'])
         body.resume.set()
         thread.join(30)
         # Not deleted, queued again: try again later, not 410.
@@ -587,7 +588,7 @@ class TestUploadFailures(ImageDataTestCase):
 
     def test_upload_database_error_at_finish_503_data_removed(self):
         image_id = self.create()
-        with mock.patch.object(db_api, 'upload_finish', side_effect=(
+        with mock.patch.object(db_uploads, 'upload_finish', side_effect=(
                 db_exc.DBConnectionError('connection refused'))):
             resp = self.upload(image_id, os.urandom(10000))
 
@@ -600,8 +601,8 @@ class TestUploadFailures(ImageDataTestCase):
     def test_upload_database_down_at_finish_reaper_purges_data(self):
         image_id = self.create()
         down = db_exc.DBConnectionError('connection refused')
-        with mock.patch.object(db_api, 'upload_finish', side_effect=down), \
-                mock.patch.object(db_api, 'upload_release',
+        with mock.patch.object(db_uploads, 'upload_finish', side_effect=down), \
+                mock.patch.object(db_uploads, 'upload_release',
                                   side_effect=[down, None]):
             resp = self.upload(image_id, os.urandom(10000))
         self.assertEqual(503, resp.status_int)
@@ -620,8 +621,8 @@ class TestUploadFailures(ImageDataTestCase):
         image_id = self.create()
         driver = store.get_driver(self.conf)
         driver.add(image_id, [b'stored, never recorded'])
-        db_api.upload_claim(self.ctx, image_id, 'c-9',
-                            leases.lease_end(self.conf))
+        db_uploads.upload_claim(self.ctx, image_id, 'c-9',
+                                leases.lease_end(self.conf))
 
         resp = self.request('DELETE', '/v2/images/%s' % image_id)
 

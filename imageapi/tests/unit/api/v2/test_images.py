@@ -5,7 +5,7 @@ import os
 import re
 
 
-from imageapi.db import api as db_api
+from imageapi.db import images as db_images
 from imageapi.store import filesystem
 from imageapi.tests.unit.api.v2 import base
 
@@ -558,8 +558,8 @@ class ShowImageTest(base.APITestCase):
 
     def test_show_hides_internal_stage_host_property(self):
         image_id = self.create_image()['id']
-        db_api.image_update(self.context(admin=True), image_id, {},
-                            properties={'os_glance_stage_host': 'h'})
+        db_images.image_update(self.context(admin=True), image_id, {},
+                               properties={'os_glance_stage_host': 'h'})
 
         self.assertNotIn('os_glance_stage_host', self.show_image(image_id))
 

@@ -12,7 +12,7 @@ from oslo_limit import limit
 from oslo_utils import units
 
 from imageapi.common import config
-from imageapi.db import api as db_api
+from imageapi.db import uploads as db_uploads
 from imageapi import service
 from imageapi.tests import base
 from imageapi.tests import fixtures
@@ -95,7 +95,7 @@ class KeystoneLimitsTest(test_image_data.ImageDataTestCase):
         self.assertQueuedAndEmpty(image_id)
         self.assertEqual([], self.stored_files())
         self.assertEqual([], self.temp_files())
-        self.assertEqual(0, db_api.storage_used(self.ctx, PROJECT))
+        self.assertEqual(0, db_uploads.storage_used(self.ctx, PROJECT))
 
     def test_upload_declared_under_mib_rounding_still_stopped_at_limit(self):
         # Glance's pre-check counts whole MiB (1.5 MiB is delta 1, within
@@ -113,11 +113,11 @@ class KeystoneLimitsTest(test_image_data.ImageDataTestCase):
         resp = self.upload(image_id, b'x' * MiB, chunked=True)
 
         self.assertEqual(204, resp.status_int)
-        self.assertEqual(MiB, db_api.storage_used(self.ctx, PROJECT))
+        self.assertEqual(MiB, db_uploads.storage_used(self.ctx, PROJECT))
 
     def test_upload_past_image_count_uploading_413_back_to_queued(self):
         other = self.create()
-        db_api.upload_claim(self.ctx, other, 'claim', None)
+        db_uploads.upload_claim(self.ctx, other, 'claim', None)
         image_id = self.create()
 
         resp = self.upload(image_id, b'data')
