@@ -84,6 +84,16 @@ class InvalidRange(BadRequest):
     msg_fmt = '%(reason)s'
 
 
+class InvalidURL(BadRequest):
+    msg_fmt = 'The request %(part)s is not valid UTF-8.'
+
+
+class InvalidCharacter(BadRequest):
+    """A NUL or an unpaired surrogate: no database stores both the same way."""
+
+    msg_fmt = '%(where)s contains %(what)s, which is not allowed.'
+
+
 class NotAuthenticated(ImageAPIException):
     msg_fmt = 'Authentication required'
     code = 401

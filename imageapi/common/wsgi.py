@@ -4,6 +4,7 @@ The only module of imageapi.common that imports webob.
 """
 
 import json
+import re
 
 import webob
 
@@ -14,9 +15,61 @@ JSON_TYPE = 'application/json'
 # goes through read_json.
 MAX_JSON_BODY = 1024 * 1024
 
+# NUL: PostgreSQL refuses it in text, SQLite and MariaDB store it. An
+# unpaired surrogate (JSON "\ud800") cannot be encoded as UTF-8 at all.
+_BAD_TEXT = re.compile(r'[\x00\ud800-\udfff]')
+
+
+def check_text(value, where):
+    """Refuse a string no database stores the same way: 400.
+
+    :param where: what holds ``value``, for the message ("The JSON body").
+    :raises InvalidCharacter: ``value`` has a NUL or an unpaired surrogate.
+    """
+    match = _BAD_TEXT.search(value)
+    if match is not None:
+        what = ('a NUL character' if match.group() == '\x00'
+                else 'an unpaired UTF-16 surrogate')
+        raise exception.InvalidCharacter(where=where, what=what)
+
+
+def log_path(environ):
+    """The request path for a log line, whatever bytes the client sent."""
+    raw = environ.get('SCRIPT_NAME', '') + environ.get('PATH_INFO', '')
+    # WSGI hands the path over as latin-1 decoded bytes (PEP 3333).
+    return raw.encode('latin-1', 'replace').decode('utf-8', 'backslashreplace')
+
 
 class Request(webob.Request):
-    """webob Request with the JSON helper the controllers use."""
+    """webob Request with the URL and JSON helpers the API uses."""
+
+    def path_text(self):
+        """``path_info`` as text.
+
+        :raises InvalidURL: the path is not UTF-8 (``/v2/images/%ff``).
+        :raises InvalidCharacter: it holds a NUL (``%00``).
+        """
+        try:
+            path = self.path_info
+        except UnicodeDecodeError:
+            raise exception.InvalidURL(part='path')
+        check_text(path, 'The request path')
+        return path
+
+    def query_params(self):
+        """The query string parameters, a webob MultiDict (``GET``).
+
+        :raises InvalidURL: the query string is not UTF-8 (``?name=%ff``).
+        :raises InvalidCharacter: a name or value holds a NUL.
+        """
+        try:
+            params = self.GET
+        except UnicodeDecodeError:
+            raise exception.InvalidURL(part='query string')
+        for name, value in params.items():
+            check_text(name, 'The query string')
+            check_text(value, 'The query string')
+        return params
 
     def read_json(self, content_types=(JSON_TYPE,)):
         """Parse a small JSON request body.

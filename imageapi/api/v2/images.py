@@ -142,7 +142,8 @@ class ImagesController:
 
     # ------------------------------------------------------------ read
     def index(self, req, ctx):
-        query = list_params.parse(req.params, self.conf)
+        params = req.query_params()
+        query = list_params.parse(params, self.conf)
         self.enforcer.authorize(ctx, 'get_images',
                                 {'project_id': ctx.project_id})
         limit = query['limit']
@@ -160,7 +161,7 @@ class ImagesController:
             # millisecond per oslo.policy check, a long list would pay.
             images = [image for image in images if self.enforcer.check(
                 ctx, 'get_image', image_target(ctx, image))]
-        body = views.images_view(images, list(req.params.items()),
+        body = views.images_view(images, list(params.items()),
                                  next_marker, self.conf)
         return wsgi.json_response(body)
 

@@ -142,6 +142,17 @@ class FaultMiddlewareTest(test_base.TestCase):
         self.assertEqual(500, resp.status_int)
         self.assertNotIn('internal', resp.text)
 
+    def test_unknown_exception_on_path_not_utf8_becomes_500(self):
+        log = self.useFixture(fixtures.FakeLogger(
+            name='imageapi.api.middleware.fault'))
+
+        resp = self._call(KeyError('internal'),
+                          environ={'PATH_INFO': '/v2/images/\xff'})
+
+        self.assertEqual(500, resp.status_int)
+        self.assertIn('Unexpected error serving GET /v2/images/\\xff',
+                      log.output)
+
     def test_fault_response_uses_http_reason_as_title(self):
         resp = fault.fault_response(413, 'too big', accept='application/json')
 

@@ -403,6 +403,13 @@ class ListFilterTest(ListTestCase):
     def test_list_filter_size_min_non_integer_returns_400(self):
         self.assertFault(self.api_get('/v2/images?size_min=big'), 400)
 
+    def test_list_query_not_utf8_returns_400(self):
+        for query in ('name=%ff', 'tag=%c0%af', '%ff=x', 'sort_key=%ed%a0%80'):
+            resp = self.api_get('/v2/images?' + query)
+
+            self.assertFault(resp, 400, 'The request query string is not '
+                             'valid UTF-8.')
+
     def test_list_filter_checksum_returns_matching(self):
         wanted = self.create_image()['id']
         self.activate_image(wanted, b'abc')
