@@ -94,6 +94,10 @@ class InvalidCharacter(BadRequest):
     msg_fmt = '%(where)s contains %(what)s, which is not allowed.'
 
 
+class JSONTooDeep(BadRequest):
+    msg_fmt = 'The JSON body is nested more than %(limit)d levels deep.'
+
+
 class NotAuthenticated(ImageAPIException):
     msg_fmt = 'Authentication required'
     code = 401

@@ -14,6 +14,10 @@ JSON_TYPE = 'application/json'
 # A JSON body larger than this is refused before parsing; image data never
 # goes through read_json.
 MAX_JSON_BODY = 1024 * 1024
+# Deeper JSON is refused: no request body of the API nests more than a few
+# levels, and what walks a parsed body (jsonschema, the error messages that
+# print it) recurses once per level or more.
+MAX_JSON_DEPTH = 32
 
 # NUL: PostgreSQL refuses it in text, SQLite and MariaDB store it. An
 # unpaired surrogate (JSON "\ud800") cannot be encoded as UTF-8 at all.
@@ -31,6 +35,29 @@ def check_text(value, where):
         what = ('a NUL character' if match.group() == '\x00'
                 else 'an unpaired UTF-16 surrogate')
         raise exception.InvalidCharacter(where=where, what=what)
+
+
+def _check_json(body):
+    """Refuse a parsed body nested too deep, or with a string check_text refuses.
+
+    Iterative: a body json.loads could parse may still be too deep to walk
+    by recursion.
+    """
+    pending = [(body, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            check_text(value, 'The JSON body')
+            continue
+        if not isinstance(value, (dict, list)):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise exception.JSONTooDeep(limit=MAX_JSON_DEPTH)
+        if isinstance(value, dict):
+            for key in value:
+                check_text(key, 'The JSON body')
+            value = value.values()
+        pending.extend((item, depth + 1) for item in value)
 
 
 def log_path(environ):
@@ -75,7 +102,10 @@ class Request(webob.Request):
         """Parse a small JSON request body.
 
         :raises UnsupportedMediaType: Content-Type not in ``content_types``.
-        :raises BadRequest: the body is not valid JSON or too large.
+        :raises PayloadTooLarge: the body is larger than MAX_JSON_BODY.
+        :raises BadRequest: the body is not valid JSON, is nested more than
+            MAX_JSON_DEPTH levels, or a string in it holds a NUL or an
+            unpaired surrogate.
         """
         content_type = self.content_type or None
         if content_type not in content_types:
@@ -87,10 +117,14 @@ class Request(webob.Request):
         if len(raw) > MAX_JSON_BODY:
             raise exception.PayloadTooLarge(reason='JSON body too large.')
         try:
-            return json.loads(raw.decode('utf-8'))
+            body = json.loads(raw.decode('utf-8'))
+        except RecursionError:
+            raise exception.JSONTooDeep(limit=MAX_JSON_DEPTH)
         except (UnicodeDecodeError, ValueError):
             raise exception.BadRequest(
                 reason='Malformed JSON in request body.')
+        _check_json(body)
+        return body
 
 
 def json_response(body, status=200, headers=None):

@@ -1,8 +1,80 @@
-"""Tests of common/wsgi.py: the URL checks every route goes through."""
+"""Tests of common/wsgi.py: the URL and JSON body checks every route goes through."""
+
+import io
+import json
 
 from imageapi.common import exception
 from imageapi.common import wsgi
 from imageapi.tests import base
+
+
+def _json_request(body, content_length=None):
+    """A JSON POST whose body is read from wsgi.input, as from a server."""
+    body = body if isinstance(body, bytes) else body.encode('utf-8')
+    return wsgi.Request.blank('/v2/images', method='POST', environ={
+        'wsgi.input': io.BytesIO(body), 'CONTENT_TYPE': wsgi.JSON_TYPE,
+        'CONTENT_LENGTH': str(len(body) if content_length is None
+                              else content_length)})
+
+
+class ReadJSONTest(base.TestCase):
+
+    def test_read_json_valid_body_returns_it(self):
+        body = {'name': 'caf\u00e9 \U0001F600', 'tags': ['a'], 'k': 'v'}
+
+        self.assertEqual(body, _json_request(json.dumps(body)).read_json())
+
+    def test_read_json_surrogate_pair_escape_returns_its_character(self):
+        req = _json_request(b'{"name": "\\ud83d\\ude00"}')
+
+        self.assertEqual({'name': '\U0001F600'}, req.read_json())
+
+    def test_read_json_100000_nested_arrays_raises_json_too_deep(self):
+        req = _json_request(b'[' * 100000 + b']' * 100000)
+
+        exc = self.assertRaises(exception.JSONTooDeep, req.read_json)
+        self.assertEqual(400, exc.code)
+
+    def test_read_json_100000_nested_objects_raises_json_too_deep(self):
+        req = _json_request(b'{"a":' * 100000 + b'1' + b'}' * 100000)
+
+        self.assertRaises(exception.JSONTooDeep, req.read_json)
+
+    def test_read_json_one_level_too_deep_raises_json_too_deep(self):
+        depth = wsgi.MAX_JSON_DEPTH + 1
+        req = _json_request('{"a":' * (depth - 1) + '[]' + '}' * (depth - 1))
+
+        exc = self.assertRaises(exception.JSONTooDeep, req.read_json)
+        self.assertEqual('The JSON body is nested more than 32 levels deep.',
+                         exc.msg)
+
+    def test_read_json_at_depth_limit_returns_body(self):
+        depth = wsgi.MAX_JSON_DEPTH
+        req = _json_request('[' * depth + ']' * depth)
+
+        self.assertIsInstance(req.read_json(), list)
+
+    def test_read_json_lone_surrogate_anywhere_raises_invalid_character(self):
+        for body in ('{"name": "a\\ud800b"}', '{"a\\udfffb": "v"}',
+                     '["\\ud83d"]', '[{"path": "/\\ude00"}]'):
+            exc = self.assertRaises(exception.InvalidCharacter,
+                                    _json_request(body).read_json)
+            self.assertEqual('The JSON body contains an unpaired UTF-16 '
+                             'surrogate, which is not allowed.', exc.msg,
+                             body)
+
+    def test_read_json_nul_anywhere_raises_invalid_character(self):
+        for body in ('{"name": "a\\u0000b"}', '{"a\\u0000": "v"}',
+                     '{"tags": ["\\u0000"]}', '[{"value": {"k": "\\u0000"}}]'):
+            exc = self.assertRaises(exception.InvalidCharacter,
+                                    _json_request(body).read_json)
+            self.assertEqual('The JSON body contains a NUL character, which '
+                             'is not allowed.', exc.msg, body)
+
+    def test_read_json_escaped_backslash_before_u0000_returns_text(self):
+        req = _json_request(b'{"name": "\\\\u0000"}')
+
+        self.assertEqual({'name': '\\u0000'}, req.read_json())
 
 
 class URLTest(base.TestCase):
