@@ -103,6 +103,8 @@ class Request(webob.Request):
 
         :raises UnsupportedMediaType: Content-Type not in ``content_types``.
         :raises PayloadTooLarge: the body is larger than MAX_JSON_BODY.
+        :raises ClientDisconnected: the body ended early or its chunked
+            framing is malformed.
         :raises BadRequest: the body is not valid JSON, is nested more than
             MAX_JSON_DEPTH levels, or a string in it holds a NUL or an
             unpaired surrogate.
@@ -113,7 +115,15 @@ class Request(webob.Request):
         length = self.content_length
         if length is not None and length > MAX_JSON_BODY:
             raise exception.PayloadTooLarge(reason='JSON body too large.')
-        raw = self.body_file.read(MAX_JSON_BODY + 1)
+        try:
+            raw = self.body_file.read(MAX_JSON_BODY + 1)
+        except OSError as exc:
+            # What servers raise for a client gone mid-body (webob's
+            # DisconnectionError, gunicorn's NoMoreData) or bad chunk framing
+            # (cmd/gunicorn_input.py makes gunicorn's ParseException one):
+            # the client's doing.
+            raise exception.ClientDisconnected(
+                reason=str(exc) or type(exc).__name__)
         if len(raw) > MAX_JSON_BODY:
             raise exception.PayloadTooLarge(reason='JSON body too large.')
         try:

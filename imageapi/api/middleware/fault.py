@@ -76,6 +76,10 @@ class FaultMiddleware(wsgi.Middleware):
             if exc.code >= 500:
                 LOG.error('%s %s failed: %s', environ['REQUEST_METHOD'],
                           wsgi.log_path(environ), exc.msg)
+            elif isinstance(exc, exception.ClientDisconnected):
+                # The client's doing, and likely gone: no error to act on.
+                LOG.info('%s %s: %s', environ['REQUEST_METHOD'],
+                         wsgi.log_path(environ), exc.msg)
             response = fault_response(
                 exc.code, exc.msg, environ.get('openstack.request_id'),
                 exc.headers, environ.get('HTTP_ACCEPT'))

@@ -17,6 +17,16 @@ def _json_request(body, content_length=None):
                               else content_length)})
 
 
+class _BrokenInput(io.RawIOBase):
+    """wsgi.input whose read fails as a server's does on bad chunk framing."""
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        raise OSError('Invalid chunk size: zz')
+
+
 class ReadJSONTest(base.TestCase):
 
     def test_read_json_valid_body_returns_it(self):
@@ -75,6 +85,19 @@ class ReadJSONTest(base.TestCase):
         req = _json_request(b'{"name": "\\\\u0000"}')
 
         self.assertEqual({'name': '\\u0000'}, req.read_json())
+
+    def test_read_json_body_shorter_than_length_raises_client_disconnected(self):
+        req = _json_request(b'{"name": "x"}', content_length=100)
+
+        exc = self.assertRaises(exception.ClientDisconnected, req.read_json)
+        self.assertEqual(400, exc.code)
+
+    def test_read_json_input_error_raises_client_disconnected(self):
+        req = _json_request(b'', content_length=10)
+        req.environ['wsgi.input'] = _BrokenInput()
+
+        exc = self.assertRaises(exception.ClientDisconnected, req.read_json)
+        self.assertIn('Invalid chunk size', exc.msg)
 
 
 class URLTest(base.TestCase):
