@@ -98,6 +98,11 @@ class JSONTooDeep(BadRequest):
     msg_fmt = 'The JSON body is nested more than %(limit)d levels deep.'
 
 
+class PropertyValueTooLong(BadRequest):
+    msg_fmt = ("The value of property '%(name)s' is longer than %(limit)d "
+               "bytes in UTF-8.")
+
+
 class NotAuthenticated(ImageAPIException):
     msg_fmt = 'Authentication required'
     code = 401

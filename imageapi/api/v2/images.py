@@ -133,6 +133,9 @@ class ImagesController:
             raise exception.Forbidden(
                 message="You are not permitted to create images owned by "
                         "'%s'." % owner)
+        # The caller's project id is stored as the owner too: it must fit
+        # the column as a given owner must (noauth takes any X-Project-Id).
+        schemas.validate_image(self.schema, {'owner': owner})
         values['owner'] = owner
 
     def _check_visibility(self, ctx, visibility, target):
