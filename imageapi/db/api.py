@@ -185,6 +185,12 @@ def _reread(context, image_id, deleted=False, check_visible=False):
         if row is None:
             raise exception.ImageNotFound(image_id=image_id)
     else:
+        # NOTE: a PATCH racing a DELETE on PostgreSQL or MariaDB: the DELETE
+        # commits between image_update's _get_row and its UPDATE, which
+        # matches the id alone and so lands on the deleted row; .one() then
+        # raises NoResultFound (a 500) where SQLite, whose writers queue,
+        # answers 404 (issue 19; PatchRacingDeleteTest in
+        # tests/unit/api/v2/test_backends.py).
         row = connection.execute(
             image_query.SELECT_ANY_IMAGE if deleted else image_query.SELECT_IMAGE,
             {'image_id': image_id}).one()
