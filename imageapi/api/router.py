@@ -89,7 +89,9 @@ class API:
     def _dispatch(self, req):
         if req.method not in _KNOWN_METHODS:
             raise exception.NotImplementedMethod(method=req.method)
-        match = self.mapper.match(environ=req.environ)
+        # Matched on the UTF-8 text of the path: Routes would match the
+        # latin-1 str of WSGI and hand '\xc3\xa9' to the controller for 'é'.
+        match = self.mapper.match(url=req.path_text(), environ=req.environ)
         if match is None:
             raise exception.NotFound()
         args = dict(match)

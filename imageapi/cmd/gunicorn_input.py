@@ -3,8 +3,9 @@
 ``imageapi-api`` wraps the paste app in ``FastInput``: for a request carrying image
 data (``Content-Type: application/octet-stream``) it replaces ``wsgi.input`` with a
 reader that takes the body from gunicorn's socket (Content-Length) or from gunicorn's
-chunk parser (chunked) instead of through gunicorn's buffers. The app only ever sees a
-plain ``wsgi.input``. Everything here reads attributes of gunicorn's own objects that
+chunk parser (chunked) instead of through gunicorn's buffers; other chunked bodies keep
+gunicorn's reader, with bad framing raised as OSError. The app only ever sees a plain
+``wsgi.input``. Everything here reads attributes of gunicorn's own objects that
 are not its documented API (``Body.buf``, ``LengthReader.length``, ``ChunkedReader.parser``
 ...), so requirements.txt bounds gunicorn from above, and
 imageapi/tests/unit/cmd/test_gunicorn_input.py fails loudly when a new gunicorn
@@ -160,6 +161,38 @@ class ChunkedBodyReader(_EdgeInput):
         return chunk
 
 
+class FramingErrorInput:
+    """gunicorn's own reader of a chunked body, bad framing raised as OSError.
+
+    For bodies other than image data (JSON): webob reads them, and the app
+    takes an OSError as the client's doing (a 400), where gunicorn's
+    ParseException would be a 500. gunicorn has already marked the body
+    failed, so the connection closes.
+    """
+
+    def __init__(self, body, parse_errors):
+        self._body = body
+        self._parse_errors = parse_errors
+
+    def _reading(self, method, *args):
+        try:
+            return method(*args)
+        except self._parse_errors as exc:
+            raise OSError('malformed chunked body: %s' % exc)
+
+    def read(self, size=None):
+        return self._reading(self._body.read, size)
+
+    def readline(self, size=None):
+        return self._reading(self._body.readline, size)
+
+    def readlines(self, hint=None):
+        return self._reading(self._body.readlines, hint)
+
+    def __iter__(self):
+        return iter(self.readline, b'')
+
+
 def body_reader(environ):
     """A SocketBodyReader or ChunkedBodyReader for ``environ``'s body, or None.
 
@@ -189,8 +222,18 @@ def body_reader(environ):
     return None
 
 
+def _is_chunked_body(body):
+    return (gunicorn_body is not None
+            and isinstance(body, gunicorn_body.Body)
+            and isinstance(getattr(body, 'reader', None),
+                           gunicorn_body.ChunkedReader))
+
+
 class FastInput:
     """WSGI wrapper: image data bodies through the readers above.
+
+    Other chunked bodies stay gunicorn's, their framing errors made
+    OSErrors (FramingErrorInput).
 
     While the app runs, the client socket of an image data request has
     ``idle_timeout`` seconds as its timeout, so a client that stops sending
@@ -205,13 +248,15 @@ class FastInput:
 
     def __call__(self, environ, start_response):
         content_type = environ.get('CONTENT_TYPE', '').partition(';')[0]
-        if content_type.strip().lower() != _IMAGE_DATA_TYPE:
-            return self.app(environ, start_response)
-        reader = body_reader(environ)
+        image_data = content_type.strip().lower() == _IMAGE_DATA_TYPE
+        reader = body_reader(environ) if image_data else None
+        if reader is None and _is_chunked_body(environ.get('wsgi.input')):
+            reader = FramingErrorInput(environ['wsgi.input'],
+                                       (gunicorn_errors.ParseException,))
         if reader is not None:
             environ['wsgi.input'] = reader
         sock = environ.get('gunicorn.socket')
-        if sock is None or self.idle_timeout is None:
+        if not image_data or sock is None or self.idle_timeout is None:
             return self.app(environ, start_response)
         previous = sock.gettimeout()
         sock.settimeout(self.idle_timeout)

@@ -92,6 +92,25 @@ class RequestTimeout(ImageAPIException):
     code = 408
 
 
+class InvalidURL(BadRequest):
+    msg_fmt = 'The request %(part)s is not valid UTF-8.'
+
+
+class InvalidCharacter(BadRequest):
+    """A NUL or an unpaired surrogate: no database stores both the same way."""
+
+    msg_fmt = '%(where)s contains %(what)s, which is not allowed.'
+
+
+class JSONTooDeep(BadRequest):
+    msg_fmt = 'The JSON body is nested more than %(limit)d levels deep.'
+
+
+class PropertyValueTooLong(BadRequest):
+    msg_fmt = ("The value of property '%(name)s' is longer than %(limit)d "
+               "bytes in UTF-8.")
+
+
 class NotAuthenticated(ImageAPIException):
     msg_fmt = 'Authentication required'
     code = 401

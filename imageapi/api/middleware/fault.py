@@ -70,7 +70,8 @@ class FaultMiddleware(wsgi.Middleware):
 
     def __call__(self, environ, start_response):
         # The app below raises before it calls start_response, so the
-        # fault can still start the response.
+        # fault can still start the response. The path is logged as the
+        # client sent it, which need not be UTF-8: logging must not raise.
         try:
             return self.application(environ, start_response)
         except db_api.UNAVAILABLE_ERRORS as exc:
@@ -85,14 +86,17 @@ class FaultMiddleware(wsgi.Middleware):
         except exception.ImageAPIException as exc:
             if exc.code >= 500:
                 LOG.error('%s %s failed: %s', environ['REQUEST_METHOD'],
-                          wsgi.Request(environ).path, exc.msg)
+                          wsgi.log_path(environ), exc.msg)
+            elif isinstance(exc, exception.ClientDisconnected):
+                # The client's doing, and likely gone: no error to act on.
+                LOG.info('%s %s: %s', environ['REQUEST_METHOD'],
+                         wsgi.log_path(environ), exc.msg)
             response = fault_response(
                 exc.code, exc.msg, environ.get('openstack.request_id'),
                 exc.headers, environ.get('HTTP_ACCEPT'))
         except Exception:
             LOG.exception('Unexpected error serving %s %s',
-                          environ['REQUEST_METHOD'],
-                          wsgi.Request(environ).path)
+                          environ['REQUEST_METHOD'], wsgi.log_path(environ))
             response = fault_response(500, _GENERIC_500,
                                       environ.get('openstack.request_id'),
                                       accept=environ.get('HTTP_ACCEPT'))

@@ -3,6 +3,7 @@
 Answers GET / (300, as Glance), /versions (200) and /v2 with the version documents, so
 they stay reachable without a token, and rewrites /v2.N/... to /v2/.... A version this
 service does not speak (/v1/..., /v2.99/...) gets the version list with 300, as in Glance.
+A path that is not UTF-8, or holds a NUL, is refused here with 400.
 """
 
 import re
@@ -18,7 +19,9 @@ _ALLOWED = 'GET, HEAD'
 class VersionsMiddleware(wsgi.Middleware):
 
     def process_request(self, req):
-        path = req.path_info.rstrip('/') or '/'
+        # The first filter that reads the path: one that is not UTF-8 or
+        # holds a NUL gets its 400 here, before authentication.
+        path = req.path_text().rstrip('/') or '/'
         if path in ('/', '/versions'):
             if req.method not in ('GET', 'HEAD'):
                 exc = exception.MethodNotAllowed(method=req.method)

@@ -135,6 +135,9 @@ class ImagesController:
             raise exception.Forbidden(
                 message="You are not permitted to create images owned by "
                         "'%s'." % owner)
+        # The caller's project id is stored as the owner too: it must fit
+        # the column as a given owner must (noauth takes any X-Project-Id).
+        schemas.validate_image(self.schema, {'owner': owner})
         values['owner'] = owner
 
     def _check_visibility(self, ctx, visibility, target):
@@ -144,7 +147,8 @@ class ImagesController:
 
     # ------------------------------------------------------------ read
     def index(self, req, ctx):
-        query = list_params.parse(req.params, self.conf)
+        params = req.query_params()
+        query = list_params.parse(params, self.conf)
         self.enforcer.authorize(ctx, 'get_images',
                                 {'project_id': ctx.project_id})
         limit = query['limit']
@@ -162,7 +166,7 @@ class ImagesController:
             # millisecond per oslo.policy check, a long list would pay.
             images = [image for image in images if self.enforcer.check(
                 ctx, 'get_image', image_target(ctx, image))]
-        body = views.images_view(images, list(req.params.items()),
+        body = views.images_view(images, list(params.items()),
                                  next_marker, self.conf)
         return wsgi.json_response(body)
 

@@ -26,7 +26,12 @@ def _split_op(value):
     return (op, rest) if sep else (None, value)
 
 
-def _int_param(name, value, minimum=0):
+# The largest integer a filter may compare with: BIGINT's, and the largest
+# SQLite can bind at all (a larger one raises OverflowError there).
+MAX_INT_FILTER = 2 ** 63 - 1
+
+
+def _int_param(name, value, minimum=0, maximum=MAX_INT_FILTER):
     try:
         number = int(value)
     except ValueError:
@@ -35,6 +40,9 @@ def _int_param(name, value, minimum=0):
     if number < minimum:
         raise exception.BadRequest(
             reason='%s param must be positive' % name)
+    if maximum is not None and number > maximum:
+        raise exception.BadRequest(
+            reason='%s param must not be greater than %d' % (name, maximum))
     return number
 
 
@@ -176,7 +184,8 @@ def parse(params, conf):
     """:returns: dict with filters, marker, limit, sort_keys, sort_dirs."""
     limit = conf.limit_param_default
     if 'limit' in params:
-        limit = _int_param('limit', params['limit'])
+        # No upper bound: as in Glance, any limit is cut to api_limit_max.
+        limit = _int_param('limit', params['limit'], maximum=None)
     limit = min(limit, conf.api_limit_max)
     sort_keys, sort_dirs = _sort(params)
     filters = {}

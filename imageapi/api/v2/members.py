@@ -46,6 +46,7 @@ class MembersController:
     def __init__(self, conf, enforcer):
         self.conf = conf
         self.enforcer = enforcer
+        self.schema = schemas.member_schema()
 
     def _shared_image(self, ctx, image_id):
         """The image, visible to the caller and shared; else 404 or 403."""
@@ -87,6 +88,8 @@ class MembersController:
         member_id = _body_value(req, 'member',
                                 missing='Member to be added not specified',
                                 empty="Member can't be empty")
+        # The member schema caps the id at what image_members.member holds.
+        schemas.validate_image(self.schema, {'member_id': member_id})
         image = self._shared_image(ctx, image_id)
         self._authorize(ctx, 'add_member', image, member_id)
         member = db_members.image_member_create(

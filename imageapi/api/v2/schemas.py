@@ -57,6 +57,10 @@ PROPERTY_NAME_TOO_LONG_MSG = ('Custom property should not be greater than '
                               '255 characters.')
 
 MAX_PROPERTY_NAME_LENGTH = 255
+# image_properties.value is a TEXT column: 65,535 bytes on MariaDB (utf8mb4
+# takes up to 4 per character), more on PostgreSQL and SQLite. A longer value
+# is refused on all three.
+MAX_PROPERTY_VALUE_BYTES = 65535
 
 _UUID_PATTERN = ('^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}'
                  '-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$')
@@ -288,7 +292,7 @@ def is_reserved(name):
 
 
 def validate_image(schema, image):
-    """Validate a whole or partial image dict; raise SchemaValidationError.
+    """Validate a whole or partial image (or member) dict; raise SchemaValidationError.
 
     Draft 4 rules, format keywords not asserted. Glance calls
     jsonschema.validate(), which picks the newest draft; the only difference
@@ -335,6 +339,24 @@ def check_create_body(schema, body):
             raise exception.ReadOnlyAttribute(attribute=key)
     if 'locations' in body:
         raise exception.ReservedAttribute(attribute='locations')
+    for key, value in body.items():
+        if key not in WRITABLE_CORE_PROPERTIES:
+            check_property_value(key, value)
+
+
+def check_property_value(name, value):
+    """Refuse an extra property value longer than the database stores.
+
+    Glance has no such check: its TEXT column fails on MySQL instead.
+
+    :raises PropertyValueTooLong: more than MAX_PROPERTY_VALUE_BYTES bytes.
+    """
+    # Characters take at most 4 bytes: most values need no encoding here.
+    if (isinstance(value, str) and len(value) * 4 > MAX_PROPERTY_VALUE_BYTES
+            and len(value.encode('utf-8', 'surrogatepass'))
+            > MAX_PROPERTY_VALUE_BYTES):
+        raise exception.PropertyValueTooLong(
+            name=name, limit=MAX_PROPERTY_VALUE_BYTES)
 
 
 def check_patch_change(schema, op, path, value=None):
@@ -358,6 +380,8 @@ def check_patch_change(schema, op, path, value=None):
         return
     if len(path) == 1:
         validate_image(schema, {root: value})
+        if root not in WRITABLE_CORE_PROPERTIES:
+            check_property_value(root, value)
     elif schema['properties'].get(root, {}).get('type') == 'array':
         validate_image(schema, {root: [value]})
 
@@ -370,7 +394,7 @@ def member_schema():
     return {
         'name': 'member',
         'properties': {
-            'member_id': {'type': 'string',
+            'member_id': {'type': 'string', 'maxLength': 255,
                           'description': 'Project the image is shared '
                                          'with.'},
             'image_id': {'type': 'string', 'pattern': _UUID_PATTERN,

@@ -31,10 +31,12 @@ _FOREIGN_ENV = re.compile(r'^(OS_IMAGEAPI_CONFIG_(DIR|FILE)|OS_[A-Z_]+__)')
 
 
 def server_command():
-    """argv prefix that runs imageapi-api of the running interpreter's env."""
-    script = os.path.join(os.path.dirname(sys.executable), 'imageapi-api')
-    if os.path.exists(script):
-        return [script]
+    """argv prefix that runs imageapi-api with the running interpreter.
+
+    As a module, not the console script: the script imports the imageapi
+    its environment installed, which can be another checkout than this
+    one (a git worktree); PYTHONPATH (see Server._environ) picks this one.
+    """
     return [sys.executable, '-m', 'imageapi.cmd.api']
 
 
@@ -78,7 +80,10 @@ class Server(fixtures.Fixture):
         env = {k: v for k, v in os.environ.items()
                if not _FOREIGN_ENV.match(k)}
         env['OS_DEFAULT__STATE_PATH'] = self.state_path
-        # Serve the paste file of this checkout, not an installed copy.
+        # Serve the code and the paste file of this checkout, not an
+        # installed copy.
+        env['PYTHONPATH'] = os.pathsep.join(
+            [REPO_ROOT] + [p for p in [env.get('PYTHONPATH')] if p])
         env['OS_PASTE_DEPLOY__CONFIG_FILE'] = PASTE_INI
         env['PYTHONUNBUFFERED'] = '1'
         env.update(self.env)

@@ -1,5 +1,6 @@
 """Tests of the v2 URL map: routing, 404, 405 with Allow, 501, and the schema routes."""
 
+import fixtures as pyfixtures
 import jsonschema
 
 from imageapi.api import router
@@ -99,6 +100,75 @@ class RouterTest(base.APITestCase):
 
     def test_unknown_verb_on_unknown_path_returns_501(self):
         self.assertFault(self.api_request('BREW', '/v2/nothing'), 501)
+
+
+# Percent-encoded bytes that are not UTF-8: a lone byte, an encoded
+# surrogate (CESU-8) and an overlong '/'.
+_NOT_UTF8 = ('%ff', '%ed%a0%80', '%c0%af')
+
+
+class RouteArgumentTest(base.APITestCase):
+    """What a client may put where ROUTES take an image id, tag or member."""
+
+    def _requests(self, bad):
+        """(method, path) of every route, ``bad`` in each {argument} in turn.
+
+        The other arguments are real: an image of the caller, a member.
+        """
+        values = {'image_id': self.create_image()['id'], 'tag': 't',
+                  'member_id': base.PROJECT_B}
+        for path, methods in router.ROUTES:
+            for name in values:
+                if '{%s}' % name not in path:
+                    continue
+                bad_path = path.replace('{%s}' % name, bad)
+                for method in methods:
+                    yield method, bad_path.format(**values)
+
+    def test_not_utf8_in_any_route_argument_returns_400_with_request_id(self):
+        checked = 0
+        for bad in _NOT_UTF8:
+            for method, path in self._requests(bad):
+                resp = self.api_request(method, path)
+
+                body = self.assertFault(resp, 400)
+                self.assertEqual('Bad Request', body['title'])
+                self.assertEqual('The request path is not valid UTF-8.',
+                                 body['message'], (method, path))
+                self.assertEqual(resp.headers['x-openstack-request-id'],
+                                 body['request_id'])
+                checked += 1
+        # Each method of the five routes with arguments, once per argument.
+        self.assertEqual(len(_NOT_UTF8) * 17, checked)
+
+    def test_not_utf8_outside_the_routes_returns_400(self):
+        for path in ('/%ff', '/v2/%ff', '/v2.%ff/images', '/v1/%ff',
+                     '/v2/schemas/%ff'):
+            self.assertFault(self.api_get(path), 400, 'not valid UTF-8')
+
+    def test_nul_in_any_route_argument_returns_400(self):
+        for method, path in self._requests('a%00b'):
+            self.assertFault(self.api_request(method, path), 400,
+                             'The request path contains a NUL character')
+
+    def test_not_utf8_path_is_not_logged_as_error(self):
+        log = self.useFixture(pyfixtures.FakeLogger(
+            name='imageapi.api.middleware.fault'))
+
+        self.api_get('/v2/images/%ff')
+
+        self.assertEqual('', log.output)
+
+    def test_utf8_tag_in_path_reaches_the_image_as_text(self):
+        image_id = self.create_image()['id']
+
+        resp = self.api_put(self.image_path(image_id) + '/tags/caf%C3%A9')
+
+        self.assertEqual(204, resp.status_int, resp.text)
+        self.assertEqual(['caf\u00e9'], self.show_image(image_id)['tags'])
+        resp = self.api_delete(self.image_path(image_id) + '/tags/caf%C3%A9')
+        self.assertEqual(204, resp.status_int, resp.text)
+        self.assertEqual([], self.show_image(image_id)['tags'])
 
 
 class SchemaRoutesTest(base.APITestCase):

@@ -263,6 +263,33 @@ class FastInputTestCase(GunicornBodyTestCase):
         self.assertIs(body, seen['input'])
         self.assertEqual(b'{}', seen['data'])
 
+    def _chunked_json_environ(self):
+        body = self.gunicorn_body.Body(
+            self.gunicorn_body.ChunkedReader(_Request(), self.unreader))
+        return body, {'gunicorn.socket': self.server, 'wsgi.input': body,
+                      'CONTENT_TYPE': 'application/json',
+                      'REQUEST_METHOD': 'POST',
+                      'HTTP_TRANSFER_ENCODING': 'chunked',
+                      'wsgi.input_terminated': True}
+
+    def test_chunked_json_body_read_through_gunicorn(self):
+        _body, environ = self._chunked_json_environ()
+        self._send(_chunked(b'{"name": "x"}', [5, 8]))
+
+        seen = self._call(environ)
+
+        self.assertIsInstance(seen['input'], gunicorn_input.FramingErrorInput)
+        self.assertEqual(b'{"name": "x"}', seen['data'])
+
+    def test_chunked_json_body_bad_framing_raises_os_error(self):
+        body, environ = self._chunked_json_environ()
+        self._send(b'5\r\n{"nam\r\nzz\r\n')
+
+        error = self.assertRaises(OSError, self._call, environ)
+
+        self.assertIn('malformed chunked body', str(error))
+        self.assertTrue(body.failed)
+
     def test_readline_and_iteration_split_lines(self):
         data = b'one\ntwo\nthree'
         body = self._body(len(data))

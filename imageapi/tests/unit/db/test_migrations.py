@@ -22,11 +22,7 @@ from imageapi.db import api as db_api
 from imageapi.db import migration
 from imageapi.db import models
 from imageapi.tests import base
-
-
-# Set (to anything) where the servers must be there, as on CI: a backend that
-# can't be reached then fails its tests instead of skipping them.
-_REQUIRE_BACKENDS = bool(os.environ.get('IMAGEAPI_TEST_REQUIRE_DB_BACKENDS'))
+from imageapi.tests import fixtures
 
 
 class _ImageAPIFixture:
@@ -180,14 +176,14 @@ class TestMigrationsMySQL(_WalkVersions,
                           test_fixtures.OpportunisticDBTestMixin,
                           test_base.BaseTestCase):
     FIXTURE = MySQLFixture
-    SKIP_ON_UNAVAILABLE_DB = not _REQUIRE_BACKENDS
+    SKIP_ON_UNAVAILABLE_DB = not fixtures.REQUIRE_BACKENDS
 
 
 class TestMigrationsPostgreSQL(_WalkVersions,
                                test_fixtures.OpportunisticDBTestMixin,
                                test_base.BaseTestCase):
     FIXTURE = PostgresqlFixture
-    SKIP_ON_UNAVAILABLE_DB = not _REQUIRE_BACKENDS
+    SKIP_ON_UNAVAILABLE_DB = not fixtures.REQUIRE_BACKENDS
 
 
 class _ModelsMigrationsSync(test_migrations.ModelsMigrationsSync):
@@ -214,11 +210,11 @@ class ModelsMigrationsSyncMySQL(_ModelsMigrationsSync,
                                 test_fixtures.OpportunisticDBTestMixin,
                                 test_base.BaseTestCase):
     FIXTURE = MySQLFixture
-    SKIP_ON_UNAVAILABLE_DB = not _REQUIRE_BACKENDS
+    SKIP_ON_UNAVAILABLE_DB = not fixtures.REQUIRE_BACKENDS
 
 
 class ModelsMigrationsSyncPostgreSQL(_ModelsMigrationsSync,
                                      test_fixtures.OpportunisticDBTestMixin,
                                      test_base.BaseTestCase):
     FIXTURE = PostgresqlFixture
-    SKIP_ON_UNAVAILABLE_DB = not _REQUIRE_BACKENDS
+    SKIP_ON_UNAVAILABLE_DB = not fixtures.REQUIRE_BACKENDS

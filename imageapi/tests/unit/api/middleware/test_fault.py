@@ -1,5 +1,6 @@
 """Tests of the fault middleware: JSON faults with request ids, never a traceback."""
 
+import logging
 import re
 
 import fixtures
@@ -141,6 +142,28 @@ class FaultMiddlewareTest(test_base.TestCase):
 
         self.assertEqual(500, resp.status_int)
         self.assertNotIn('internal', resp.text)
+
+    def test_unknown_exception_on_path_not_utf8_becomes_500(self):
+        log = self.useFixture(fixtures.FakeLogger(
+            name='imageapi.api.middleware.fault'))
+
+        resp = self._call(KeyError('internal'),
+                          environ={'PATH_INFO': '/v2/images/\xff'})
+
+        self.assertEqual(500, resp.status_int)
+        self.assertIn('Unexpected error serving GET /v2/images/\\xff',
+                      log.output)
+
+    def test_client_disconnected_is_logged_at_info(self):
+        log = self.useFixture(fixtures.FakeLogger(
+            name='imageapi.api.middleware.fault', level=logging.DEBUG,
+            format='%(levelname)s %(message)s'))
+
+        resp = self._call(exception.ClientDisconnected(reason='gone'))
+
+        self.assertEqual(400, resp.status_int)
+        self.assertEqual('INFO GET /x: The client disconnected or sent a '
+                         'malformed body: gone\n', log.output)
 
     def test_fault_response_uses_http_reason_as_title(self):
         resp = fault.fault_response(413, 'too big', accept='application/json')

@@ -2,6 +2,8 @@
 
 API tests (images, tags, schemas, uploads, middleware) subclass it and talk HTTP to
 ``load_paste_app`` with ``webob.Request.blank``; identity comes from the noauth headers.
+Mix ``PostgreSQLMixin`` or ``MySQLMixin`` in front to run them on a throwaway
+PostgreSQL or MariaDB database instead.
 """
 
 import io
@@ -9,6 +11,7 @@ import json
 import os
 
 import fixtures as pyfixtures
+from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 import webob
 
@@ -33,6 +36,27 @@ PATCH_V20 = patch.V20
 _NO_BODY = object()
 
 
+class _OtherDatabaseMixin(test_fixtures.OpportunisticDBTestMixin):
+    """Runs an APITestCase on the database oslo.db provisions for it.
+
+    Its fixture is in place before APITestCase.setUp; without the server
+    the test skips, or fails when IMAGEAPI_TEST_REQUIRE_DB_BACKENDS is set.
+    """
+
+    SKIP_ON_UNAVAILABLE_DB = not fixtures.REQUIRE_BACKENDS
+
+    def use_database(self):
+        pass
+
+
+class PostgreSQLMixin(_OtherDatabaseMixin):
+    FIXTURE = fixtures.PostgreSQLDatabase
+
+
+class MySQLMixin(_OtherDatabaseMixin):
+    FIXTURE = fixtures.MySQLDatabase
+
+
 class APITestCase(base.TestCase):
     """Serves the noauth pipeline of etc/imageapi-paste.ini in-process.
 
@@ -48,9 +72,13 @@ class APITestCase(base.TestCase):
         # No lease reaper thread: it would share the in-memory database's
         # single connection with the test and interleave transactions.
         self.flags(reap_interval=0, group='upload')
-        self.useFixture(fixtures.Database())
+        self.use_database()
         self.app = self.load_app()
         self.driver = store.get_driver(self.conf)
+
+    def use_database(self):
+        """An in-memory SQLite database behind db.api, for this test."""
+        self.useFixture(fixtures.Database())
 
     def load_app(self):
         """Load the paste app again, e.g. after changing options."""

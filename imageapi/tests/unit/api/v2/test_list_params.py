@@ -136,6 +136,13 @@ class ListPagingTest(ListTestCase):
     def test_list_non_integer_limit_returns_400(self):
         self.assertFault(self.api_get('/v2/images?limit=ten'), 400, 'limit')
 
+    def test_list_limit_beyond_64_bits_is_capped_by_api_limit_max(self):
+        # As Glance: any integer limit is cut to api_limit_max.
+        self.flags(api_limit_max=2)
+        self.create_many(3)
+
+        self.assertEqual(2, len(self.list_ids('limit=%d' % 2 ** 80)))
+
     def test_list_marker_returns_images_after_it(self):
         ids = self.create_many(4)
 
@@ -402,6 +409,28 @@ class ListFilterTest(ListTestCase):
 
     def test_list_filter_size_min_non_integer_returns_400(self):
         self.assertFault(self.api_get('/v2/images?size_min=big'), 400)
+
+    def test_list_integer_filter_beyond_64_bits_returns_400(self):
+        for name in ('size_min', 'size_max', 'size', 'virtual_size',
+                     'min_ram', 'min_disk'):
+            for value in ('99999999999999999999999', str(2 ** 63)):
+                resp = self.api_get('/v2/images?%s=%s' % (name, value))
+
+                self.assertFault(resp, 400, '%s param must not be greater '
+                                 'than 9223372036854775807' % name)
+
+    def test_list_integer_filter_of_64_bits_returns_200(self):
+        self.create_image()
+        for name in ('size_min', 'size_max', 'size', 'virtual_size',
+                     'min_ram', 'min_disk'):
+            self.list_images('%s=%d' % (name, 2 ** 63 - 1))
+
+    def test_list_query_not_utf8_returns_400(self):
+        for query in ('name=%ff', 'tag=%c0%af', '%ff=x', 'sort_key=%ed%a0%80'):
+            resp = self.api_get('/v2/images?' + query)
+
+            self.assertFault(resp, 400, 'The request query string is not '
+                             'valid UTF-8.')
 
     def test_list_filter_checksum_returns_matching(self):
         wanted = self.create_image()['id']
