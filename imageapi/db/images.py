@@ -161,19 +161,29 @@ def _set_tags(connection, image_id, tags, now):
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @db_api._writer
 def image_update(context, image_id, values, properties=None, removed=(),
-                 tags=None):
+                 tags=None, property_quota=-1, tag_quota=-1):
     """Change core fields, some extra properties and the tag list.
 
     Only the properties named in ``properties`` (set) and ``removed``
     (deleted) change, so concurrent PATCHes of different keys both land.
+    A new owner takes the image's storage usage along, in this transaction.
 
     :param values: CORE_FIELDS to set.
     :param tags: the complete new tag list, or None to leave tags alone.
+    :param property_quota: most extra properties the image may end up
+        with when properties are added; -1 for no limit.
+    :param tag_quota: most tags the new tag list may have; -1: no limit.
     :raises ImageNotFound: missing, deleted or not visible.
+    :raises LimitExceeded: a quota would be passed; nothing changes.
     """
     now = timeutils.utcnow()
     table = image_query.IMAGES
     connection = context.session.connection()
+    before = None
+    if 'owner' in values:
+        # Locked before the UPDATE: the owner it replaces, and the bytes
+        # that owner is charged for, as the last writer committed them.
+        before = records.lock_image(connection, image_id)
     # The images row first: concurrent updates of one image then queue on
     # its row lock before they read its properties and tags (on MySQL the
     # first read fixes the transaction's snapshot).
@@ -185,11 +195,28 @@ def image_update(context, image_id, values, properties=None, removed=(),
                                    if key in values}))
     if result.rowcount != 1:
         raise exception.ImageNotFound(image_id=image_id)
+    if before is not None and before.owner != values['owner']:
+        _move_usage(context, before, values['owner'])
     _set_properties(connection, image_id, properties or {}, removed, now)
+    if properties:
+        # Counted here, with the row locked by the UPDATE above, so that
+        # concurrent additions cannot pass the quota together.
+        records.check_count(connection, image_query.PROPERTIES, image_id,
+                            'properties', property_quota)
     if tags is not None:
         _set_tags(connection, image_id, tags, now)
+        records.check_count(connection, image_query.TAGS, image_id, 'tags',
+                            tag_quota)
     # Not visible to the caller: ImageNotFound rolls all of it back.
     return records.reread(context, image_id, check_visible=True)
+
+
+def _move_usage(context, before, new_owner):
+    """Charge the image's bytes to ``new_owner`` instead of the old one."""
+    charged = (before.size or 0) + (before.upload_reserved or 0)
+    if charged:
+        records.usage_add(context, before.owner, -charged)
+        records.usage_add(context, new_owner, charged)
 
 
 def _touch(connection, image_id, now):
@@ -199,18 +226,23 @@ def _touch(connection, image_id, now):
 
 
 @db_api._writer
-def image_tag_add(context, image_id, tag):
+def image_tag_add(context, image_id, tag, quota=-1):
     """Add one tag (idempotent); returns the tag count after the change.
 
+    :param quota: most tags the image may have; -1 for no limit.
     :raises ImageNotFound: missing, deleted or not visible.
+    :raises LimitExceeded: the tag is new and the image has ``quota``.
     """
     connection = context.session.connection()
+    # Concurrent adds to one image queue here, so the count below is exact.
+    records.lock_image(connection, image_id)
     records.get_visible(context, connection, image_id)
     now = timeutils.utcnow()
     table = image_query.TAGS
     if records.insert_new(context, table, {'image_id': image_id,
                                            'value': tag, 'created_at': now}):
         _touch(connection, image_id, now)
+        records.check_count(connection, table, image_id, 'tags', quota)
     # A locking read: on MySQL a plain one reads the snapshot of the first
     # read above, which misses an add of the same tag committed meanwhile.
     return len(connection.execute(
@@ -291,6 +323,9 @@ def image_destroy(context, image_id):
     :raises Conflict: its status changed meanwhile; the caller may retry.
     """
     connection = context.session.connection()
+    # Locked first: an upload reserving or finishing, or an owner change,
+    # waits for this delete, so what it subtracts is what was charged.
+    records.lock_image(connection, image_id)
     row = records.get_visible(context, connection, image_id)
     if row.protected:
         raise exception.ProtectedImageDelete(image_id=image_id)

@@ -87,6 +87,8 @@ def image_member_create(context, image_id, member_id, quota=-1):
     """
     table = image_query.MEMBERS
     connection = context.session.connection()
+    # Concurrent adds to one image queue on its row: the count is exact.
+    records.lock_image(connection, image_id)
     if quota >= 0:
         count = connection.execute(
             sa.select(sa.func.count()).select_from(table).where(

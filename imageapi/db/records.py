@@ -126,6 +126,40 @@ def reread(context, image_id, deleted=False, check_visible=False):
     return to_dicts(connection, [row])[0]
 
 
+def lock_image(connection, image_id):
+    """Lock the images row ``image_id`` for this transaction; the row or None.
+
+    ``SELECT ... FOR UPDATE``: writers that change what hangs off an image
+    (its usage, its tags, properties and members counted against quotas)
+    queue here, and read the row as the last one committed it. SQLite has
+    no row locks; its writers queue on db/sqlite.py's lock instead.
+    """
+    images = image_query.IMAGES
+    return connection.execute(
+        sa.select(images.c.owner, images.c.size, images.c.upload_reserved,
+                  images.c.status)
+        .where(images.c.id == image_id, images.c.deleted == sa.false())
+        .with_for_update()).first()
+
+
+def check_count(connection, table, image_id, kind, quota):
+    """Raise LimitExceeded if ``image_id`` has more than ``quota`` children.
+
+    :param table: a child table: tags, properties or members.
+    :param quota: the most rows allowed; -1 for no limit.
+    """
+    if quota < 0:
+        return
+    count = connection.execute(
+        sa.select(sa.func.count()).select_from(table).where(
+            table.c.image_id == image_id)).scalar()
+    if count > quota:
+        raise exception.LimitExceeded(
+            reason='The limit has been exceeded on the number of allowed '
+                   'image %s. Attempted: %d, Maximum: %d'
+                   % (kind, count, quota))
+
+
 def raise_unchanged(context, image_id, to_status):
     """After a compare-and-swap UPDATE of ``image_id`` matched no row: say why.
 
@@ -156,8 +190,10 @@ def insert_new(context, table, values):
 # ---------------------------------------------------------------- usage
 #
 # Bytes each owner's images use or have reserved, changed in the writer
-# block of the status change that causes it: by uploads (db/uploads.py)
-# and by image_destroy (db/images.py).
+# block of the change that causes it: by uploads (db/uploads.py), by
+# image_destroy and by an owner change in image_update (db/images.py), each
+# after lock_image, so that the counter always equals the sizes and
+# reservations of the owner's live images.
 
 def usage_key(owner):
     return owner or ''

@@ -43,21 +43,26 @@ def upload_claim(context, image_id, claim, expires_at):
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @db_api._writer
-def upload_reserve(context, image_id, claim, owner, delta, quota):
-    """Reserve ``delta`` more bytes of ``owner``'s ``quota`` for an upload.
+def upload_reserve(context, image_id, claim, delta, quota):
+    """Reserve ``delta`` more bytes of the image owner's ``quota``.
+
+    Charged to whoever owns the image now (an admin may change the owner
+    while the bytes move; image_update then moves the reservation along).
 
     :raises StorageQuotaFull: the reservation would pass the quota.
     :raises ImageNotFound: the image is gone.
     :raises InvalidStatusTransition: the claim is no longer held.
     """
     images = image_query.IMAGES
-    held = context.session.connection().execute(
+    connection = context.session.connection()
+    held = connection.execute(
         images.update().where(images.c.id == image_id,
                               images.c.status == db_api.SAVING,
                               images.c.upload_claim == claim)
         .values(upload_reserved=images.c.upload_reserved + delta))
     if held.rowcount != 1:
         records.raise_unchanged(context, image_id, db_api.SAVING)
+    owner = records.lock_image(connection, image_id).owner
     if not records.usage_add(context, owner, delta, quota):
         used = storage_used(context, owner)
         raise exception.StorageQuotaFull(quota=quota, used=used)
@@ -77,11 +82,13 @@ def upload_renew(context, claims, expires_at):
 
 
 def _held_reservation(context, image_id, claim):
+    # A locking read: an owner change or a delete of the image committed
+    # meanwhile is seen, and none can slip in before this transaction ends.
     images = image_query.IMAGES
     row = context.session.connection().execute(
         sa.select(images.c.owner, images.c.upload_reserved).where(
             images.c.id == image_id, images.c.upload_claim == claim,
-            images.c.status == db_api.SAVING)).first()
+            images.c.status == db_api.SAVING).with_for_update()).first()
     return (row.owner, row.upload_reserved) if row else (None, 0)
 
 

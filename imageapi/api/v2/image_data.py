@@ -213,8 +213,7 @@ class ImageDataController:
             # reserve(delta): a conditional UPDATE of the owner's usage row,
             # in its own short transaction between two chunks.
             reserve = functools.partial(db_uploads.upload_reserve, ctx,
-                                        image['id'], claim, image['owner'],
-                                        quota=quota)
+                                        image['id'], claim, quota=quota)
         inspector = None
         if format_check.needs_inspection(image['container_format']):
             inspector = format_check.FormatInspector(

@@ -194,9 +194,11 @@ class ImagesController:
             update.apply(op, path[0], value, draft)
         _check_min_values(update.values)
         self._check_update(ctx, image, update)
-        image = db_images.image_update(ctx, image_id, update.values,
-                                       properties=update.properties,
-                                       removed=update.removed, tags=update.tags)
+        image = db_images.image_update(
+            ctx, image_id, update.values, properties=update.properties,
+            removed=update.removed, tags=update.tags,
+            property_quota=self.conf.image_property_quota,
+            tag_quota=self.conf.image_tag_quota)
         return wsgi.json_response(views.image_view(image, self.conf))
 
     def _check_update(self, ctx, image, update):
@@ -259,7 +261,8 @@ class ImagesController:
         if tag not in image['tags']:
             _check_count('tags', len(image['tags']) + 1,
                          self.conf.image_tag_quota)
-        db_images.image_tag_add(ctx, image_id, tag)
+        db_images.image_tag_add(ctx, image_id, tag,
+                                quota=self.conf.image_tag_quota)
         return wsgi.empty_response()
 
     def delete_tag(self, req, ctx, image_id, tag):

@@ -80,10 +80,10 @@ class RepositoryTestCase(base.TestCase):
     def wait_for_lock_wait(self, deadline=30.0):
         """Return once another connection to the test database waits on a lock.
 
-        On MySQL, once it runs a write: MariaDB lists no lock wait of a
-        transaction that has not written yet (a foreign key check, say), and
-        the writes of these tests cannot finish while the test's writer
-        block holds its locks.
+        On MySQL, once it runs a write or a locking read (FOR UPDATE):
+        MariaDB lists no lock wait of a transaction that has not written yet
+        (a foreign key check, say), and the writes of these tests cannot
+        finish while the test's writer block holds its locks.
         """
         engine = db_api.get_engine()
         if engine.dialect.name == 'postgresql':
@@ -93,7 +93,8 @@ class RepositoryTestCase(base.TestCase):
         else:
             query = ("SELECT count(*) FROM information_schema.processlist "
                      "WHERE db = DATABASE() AND id <> CONNECTION_ID() "
-                     "AND info REGEXP '^(INSERT|UPDATE|DELETE)'")
+                     "AND (info REGEXP '^(INSERT|UPDATE|DELETE)' "
+                     "OR info LIKE '%%FOR UPDATE%%')")
         end = time.monotonic() + deadline
         with engine.connect() as conn:
             while conn.exec_driver_sql(query).scalar() == 0:

@@ -13,13 +13,16 @@ from imageapi.api.v2 import schemas
 from imageapi.common import exception
 from imageapi.db import api as db_api
 from imageapi.db import images as db_images
+from imageapi.db import members as db_members
 from imageapi.db import models
 from imageapi.db import query as db_query
+from imageapi.db import uploads as db_uploads
 from imageapi.tests.unit.db import base
 
 PROJECT_B = base.PROJECT_B
 T0 = datetime.datetime(2024, 1, 1, 12, 0, 0)
 _ctx = base.make_context
+_LEASE = datetime.datetime(2099, 1, 1)
 
 
 class ImageCreateTest(base.RepositoryTestCase):
@@ -735,16 +738,70 @@ class ConcurrentChanges:
 
         self.assertIn('from saving', exc.msg)
 
-    def test_destroy_while_status_changes_raises_conflict(self):
-        # The delete read `queued`; its UPDATE waits for the claim and
-        # then no longer matches.
-        self.assertRaises(exception.Conflict, self.race,
-                          (db_images.image_transition, db_api.QUEUED,
-                           db_api.SAVING),
-                          (db_images.image_destroy,))
+    def test_destroy_while_status_changes_deletes_the_new_status(self):
+        # The delete waits for the claim's row lock, then reads `saving`
+        # and deletes that: a delete during an upload wins (issue 19: it
+        # answered 409 "changed while being deleted").
+        before = self.race((db_images.image_transition, db_api.QUEUED,
+                            db_api.SAVING),
+                           (db_images.image_destroy,))
 
+        self.assertEqual('saving', before['status'])
         row = self.row(self.image_id)
-        self.assertEqual(('saving', False), (row.status, row.deleted))
+        self.assertEqual(('deleted', True), (row.status, row.deleted))
+
+    # ---------------------------------------------- usage and quotas
+    def used(self):
+        return db_uploads.storage_used(self.ctx, self.ctx.project_id)
+
+    def test_destroy_while_upload_reserves_leaves_usage_exact(self):
+        # issue 19: the delete subtracted the reservation it had read before
+        # the upload's reserve committed; the counter kept the difference.
+        db_uploads.upload_claim(self.ctx, self.image_id, 'c-1', _LEASE)
+
+        self.race((db_uploads.upload_reserve, 'c-1', 10240, None),
+                  (db_images.image_destroy,))
+
+        self.assertEqual(0, self.used())
+
+    def test_owner_change_while_upload_reserves_moves_it_all(self):
+        db_uploads.upload_claim(self.ctx, self.image_id, 'c-1', _LEASE)
+        admin = _ctx(admin=True)
+
+        self.race((db_uploads.upload_reserve, 'c-1', 700, None),
+                  (lambda ctx, image_id: db_images.image_update(
+                      admin, image_id, {'owner': PROJECT_B}),))
+
+        self.assertEqual(0, self.used())
+        self.assertEqual(700, db_uploads.storage_used(admin, PROJECT_B))
+
+    def test_tag_adds_meanwhile_never_pass_quota(self):
+        # issue 19: the count was read before the other add committed.
+        exc = self.assertRaises(
+            exception.LimitExceeded, self.race,
+            (db_images.image_tag_add, 'u', 2),
+            (db_images.image_tag_add, 'v', 2))
+
+        self.assertIn('Attempted: 3, Maximum: 2', exc.msg)
+        self.assertEqual(['t', 'u'], self.image()['tags'])
+
+    def test_property_adds_meanwhile_never_pass_quota(self):
+        self.assertRaises(
+            exception.LimitExceeded, self.race,
+            (db_images.image_update, {}, {'b': '2'}, (), None, 2),
+            (db_images.image_update, {}, {'c': '3'}, (), None, 2))
+
+        self.assertEqual({'a': '1', 'b': '2'}, self.image()['properties'])
+
+    def test_member_adds_meanwhile_never_pass_quota(self):
+        self.assertRaises(
+            exception.LimitExceeded, self.race,
+            (db_members.image_member_create, 'm1', 1),
+            (db_members.image_member_create, 'm2', 1))
+
+        self.assertEqual(['m1'], [m['member_id'] for m in
+                                  db_members.image_member_find(
+                                      self.ctx, self.image_id)])
 
 
 class ConcurrentChangesMySQLTest(base.MySQLMixin, ConcurrentChanges,

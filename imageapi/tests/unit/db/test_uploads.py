@@ -32,8 +32,8 @@ class UploadTest(base.RepositoryTestCase):
                                        expires_at)
 
     def reserve(self, delta, claim='c-1', quota=100):
-        db_uploads.upload_reserve(self.ctx, self.image_id, claim,
-                                  self.ctx.project_id, delta, quota)
+        db_uploads.upload_reserve(self.ctx, self.image_id, claim, delta,
+                                  quota)
 
     # ------------------------------------------------------------ usage
     def test_storage_used_of_unknown_owner_is_zero(self):
@@ -42,7 +42,7 @@ class UploadTest(base.RepositoryTestCase):
     def test_storage_used_of_no_owner_counts_under_empty_key(self):
         image_id = self.create(ctx=self.admin, owner=None)['id']
         db_uploads.upload_claim(self.admin, image_id, 'c-9', LEASE)
-        db_uploads.upload_reserve(self.admin, image_id, 'c-9', None, 4, None)
+        db_uploads.upload_reserve(self.admin, image_id, 'c-9', 4, None)
 
         self.assertEqual(4, db_uploads.storage_used(self.admin, None))
 
@@ -199,6 +199,78 @@ class UploadTest(base.RepositoryTestCase):
         db_images.image_destroy(self.ctx, self.image_id)
 
         self.assertEqual(4, self.used())
+
+
+class UsageFollowsOwnerTest(base.RepositoryTestCase):
+    """issue 20: usage stays equal to the bytes of each owner's live images."""
+
+    def setUp(self):
+        super().setUp()
+        self.image_id = self.create()['id']
+
+    def used(self, project):
+        return db_uploads.storage_used(self.admin, project)
+
+    def upload(self, image_id, size, claim='c-1'):
+        db_uploads.upload_claim(self.admin, image_id, claim, LEASE)
+        db_uploads.upload_reserve(self.admin, image_id, claim, size, None)
+        db_uploads.upload_finish(self.admin, image_id, claim,
+                                 dict(STORED, size=size))
+
+    def change_owner(self, image_id, owner):
+        db_images.image_update(self.admin, image_id, {'owner': owner})
+
+    def test_owner_change_moves_usage_and_delete_frees_it(self):
+        self.upload(self.image_id, 700)
+
+        self.change_owner(self.image_id, base.PROJECT_B)
+
+        self.assertEqual(0, self.used(base.PROJECT_A))
+        self.assertEqual(700, self.used(base.PROJECT_B))
+        db_images.image_destroy(self.admin, self.image_id)
+        self.assertEqual(0, self.used(base.PROJECT_B))
+
+    def test_owner_change_during_upload_charges_new_owner(self):
+        db_uploads.upload_claim(self.admin, self.image_id, 'c-1', LEASE)
+        db_uploads.upload_reserve(self.admin, self.image_id, 'c-1', 1000,
+                                  None)
+
+        self.change_owner(self.image_id, base.PROJECT_B)
+        db_uploads.upload_finish(self.admin, self.image_id, 'c-1',
+                                 dict(STORED, size=900))
+
+        self.assertEqual(0, self.used(base.PROJECT_A))
+        self.assertEqual(900, self.used(base.PROJECT_B))
+
+    def test_owner_change_of_queued_image_moves_nothing(self):
+        self.change_owner(self.image_id, base.PROJECT_B)
+
+        self.assertEqual(0, self.used(base.PROJECT_A))
+        self.assertEqual(0, self.used(base.PROJECT_B))
+
+    def test_usage_equals_live_images_after_changes(self):
+        other = self.create()['id']
+        self.upload(self.image_id, 300)
+        self.upload(other, 500, claim='c-2')
+        self.change_owner(other, base.PROJECT_B)
+        self.change_owner(self.image_id, base.PROJECT_B)
+        self.change_owner(other, base.PROJECT_A)
+        db_images.image_destroy(self.admin, self.image_id)
+
+        for project in (base.PROJECT_A, base.PROJECT_B):
+            live = sum(image['size'] or 0 for image in
+                       db_images.image_get_all(self.admin)
+                       if image['owner'] == project)
+            self.assertEqual(live, self.used(project), project)
+
+
+class UsageFollowsOwnerMySQLTest(base.MySQLMixin, UsageFollowsOwnerTest):
+    pass
+
+
+class UsageFollowsOwnerPostgreSQLTest(base.PostgreSQLMixin,
+                                      UsageFollowsOwnerTest):
+    pass
 
 
 class UploadMySQLTest(base.MySQLMixin, UploadTest):
