@@ -338,10 +338,17 @@ class ChunkedPut:
 class SwiftConnection:
     """The requests the Swift driver makes; one per driver, thread-safe.
 
+    Nothing goes over the network before the first request.
+
     :param opts: the driver's option group (conf/swift_store.py).
+    :raises imageapi.common.exception.BackendUnavailable: if
+        ``swift_store_auth_address`` is not set.
     """
 
     def __init__(self, opts):
+        if not opts.swift_store_auth_address:
+            raise exception.BackendUnavailable(
+                reason='swift_store_auth_address is not set')
         ssl_context = _ssl_context(opts)
         timeout = opts.swift_store_timeout
         if opts.swift_store_auth_version == '1':
@@ -453,9 +460,9 @@ class SwiftConnection:
             self._pool.put(parts, conn)
         return Response(resp.status, resp.headers, data)
 
-    def _open_get(self, parts, path, headers):
+    def _open_get(self, parts, path, headers, fresh=False):
         """A GET up to its status line; see _exchange."""
-        conn, reused = self._pool.get(parts)
+        conn, reused = self._pool.get(parts, fresh=fresh)
         try:
             conn.request('GET', path, headers=headers)
             resp = conn.getresponse()
@@ -467,7 +474,7 @@ class SwiftConnection:
             conn.close()
             if not reused:
                 raise
-            return self._open_get(parts, path, headers)
+            return self._open_get(parts, path, headers, fresh=True)
         return stream
 
     def put(self, container, obj, headers=None):

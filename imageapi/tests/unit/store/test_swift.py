@@ -127,6 +127,13 @@ class OfflineDriverTestCase(base.TestCase):
             self.assertRaises(exception.InvalidParameterValue,
                               self.driver.purge, image_id)
 
+    def test_init_without_auth_address_raises_backend_unavailable(self):
+        self.flags(group='swift_store', swift_store_auth_address=None)
+
+        error = self.assertRaises(exception.BackendUnavailable,
+                                  swift.SwiftDriver, self.conf)
+        self.assertIn('swift_store_auth_address', str(error))
+
     def test_unreachable_swift_raises_backend_unavailable(self):
         self.assertRaises(exception.BackendUnavailable, self.driver.purge,
                           IMAGE_ID)
@@ -147,7 +154,8 @@ class OptionsTestCase(base.TestCase):
     def test_driver_reads_options_of_its_group(self):
         swift_conf.register_opts(self.conf, 'backend_a')
         self.flags(group='backend_a', swift_store_container='elsewhere',
-                   swift_store_auth_version='1')
+                   swift_store_auth_version='1',
+                   swift_store_auth_address='http://127.0.0.1:9/auth/v1.0')
 
         driver = swift.SwiftDriver(self.conf, group='backend_a')
         self.addCleanup(driver.close)
