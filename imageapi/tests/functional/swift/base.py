@@ -72,7 +72,8 @@ class SwiftTestCase(base.TestCase):
         for name, value in self.swift_options.items():
             self.flags(group='swift_store', **{name: value})
         self.swift = swift_connection.SwiftConnection(self.conf.swift_store)
-        self.addCleanup(self.swift.close)
+        # Whichever connection self.swift is by then (a test may replace it).
+        self.addCleanup(lambda: self.swift.close())
         self.addCleanup(self.remove_containers)
 
     def swift_driver(self):
