@@ -235,6 +235,12 @@ class StorageWriteDenied(BackendUnavailable):
     msg_fmt = 'Insufficient permissions on image storage media: %(reason)s'
 
 
+class StorageChecksumMismatch(BackendUnavailable):
+    """The store kept other bytes than were sent to it (checked by MD5)."""
+
+    msg_fmt = 'Image storage media received corrupted data: %(reason)s'
+
+
 class ServiceUnavailable(ImageAPIException):
     """Try again later: 503 with ``Retry-After`` (seconds)."""
 

@@ -25,7 +25,8 @@ class TestSampleConfig(base.TestCase):
         with open(output) as sample:
             text = sample.read()
         for group in ('DEFAULT', 'database', 'filesystem_store',
-                      'keystone_authtoken', 'paste_deploy', 'store', 'wsgi'):
+                      'keystone_authtoken', 'paste_deploy', 'store',
+                      'swift_store', 'wsgi'):
             self.assertIn('\n[%s]\n' % group, '\n' + text)
         for line in ('#state_path = ~/.local/share/imageapi',
                      '#image_size_cap = 1099511627776',
