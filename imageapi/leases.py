@@ -27,7 +27,7 @@ def lease_end(conf):
         seconds=conf.upload.lease_seconds)
 
 
-def reap_expired(driver, now=None):
+def reap_expired(stores, now=None):
     """Return every upload with an expired lease to queued.
 
     :returns: the IDs of the images reaped.
@@ -42,7 +42,7 @@ def reap_expired(driver, now=None):
             continue  # renewed, finished or reaped elsewhere meanwhile
         # Temp files, and data committed but never recorded (the database
         # failed at the end of the upload).
-        driver.purge(image_id)
+        stores.purge(image_id)
         LOG.warning('Upload to image %s lost its lease; the image is queued '
                     'again and its partial data removed.', image_id)
         reaped.append(image_id)
@@ -58,9 +58,9 @@ class LeaseKeeper:
     before another process's reaper takes the image and its temp data.
     """
 
-    def __init__(self, conf, driver):
+    def __init__(self, conf, stores):
         self.conf = conf
-        self.driver = driver
+        self.stores = stores
         self._claims = {}  # claim -> (image_id, monotonic time last held)
         # A lease renewed at t is safe until t + lease_seconds on the
         # reaper's clock; stop a third of a lease earlier, for clock skew
@@ -149,7 +149,7 @@ class LeaseKeeper:
                         self._claims[claim] = (self._claims[claim][0],
                                                renewed_at)
             if reap:
-                reap_expired(self.driver)
+                reap_expired(self.stores)
         except Exception:
             # A database outage must not kill the thread; the next tick
             # tries again, well within the lease.

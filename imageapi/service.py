@@ -2,7 +2,7 @@
 
 ``start(conf)`` does every start-up side effect in one visible place: it configures the
 database facade, parses the global ``cfg.CONF`` when oslo.limit needs it, loads the store
-driver and starts the upload lease keeper's thread. ``imageapi-api`` calls it in each
+drivers and starts the upload lease keeper's thread. ``imageapi-api`` calls it in each
 worker, ``imageapi.wsgi`` once per process, and the tests in their set-up; the paste app
 factory (api/router.py) receives the Service it returns and builds nothing global.
 """
@@ -14,12 +14,12 @@ from imageapi import store
 
 
 class Service:
-    """The store driver and upload lease keeper of one process."""
+    """The stores and the upload lease keeper of one process."""
 
     def __init__(self, conf):
         self.conf = conf
-        self.driver = store.get_driver(conf)
-        self.leases = leases.LeaseKeeper(conf, self.driver)
+        self.stores = store.Stores(conf)
+        self.leases = leases.LeaseKeeper(conf, self.stores)
 
     def stop(self):
         """Stop the lease keeper's thread (tests, orderly shutdown)."""

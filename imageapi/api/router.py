@@ -40,6 +40,10 @@ ROUTES = (
     ('/v2/schemas/member', {'GET': ('schemas', 'member')}),
     ('/v2/schemas/members', {'GET': ('schemas', 'members')}),
     ('/v2/info/usage', {'GET': ('discovery', 'usage')}),
+    ('/v2/info/stores', {'GET': ('discovery', 'stores')}),
+    ('/v2/info/stores/detail', {'GET': ('discovery', 'stores_detail')}),
+    ('/v2/stores/{store_id}/{image_id}', {'DELETE': ('images',
+                                                     'delete_from_store')}),
 )
 
 _KNOWN_METHODS = frozenset(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE',
@@ -67,18 +71,19 @@ class API:
         start-up step made ``service``.
         """
         self.conf = conf
-        driver = service.driver
+        stores = service.stores
         self.enforcer = policy.Enforcer(conf)
         keystone_limits = limits.KeystoneLimits(conf)
         self.controllers = {
-            'images': images.ImagesController(conf, driver, self.enforcer,
+            'images': images.ImagesController(conf, stores, self.enforcer,
                                               keystone_limits),
             'image_data': image_data.ImageDataController(
-                conf, driver, service.leases, self.enforcer,
+                conf, stores, service.leases, self.enforcer,
                 keystone_limits),
             'members': members.MembersController(conf, self.enforcer),
             'schemas': schemas.SchemasController(conf),
-            'discovery': discovery.DiscoveryController(keystone_limits),
+            'discovery': discovery.DiscoveryController(
+                keystone_limits, stores, self.enforcer),
         }
         self.mapper = build_mapper()
 

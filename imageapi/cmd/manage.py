@@ -21,7 +21,7 @@ def _db_version(conf):
 
 
 def _image_reap(conf):
-    reaped = leases.reap_expired(store.get_driver(conf))
+    reaped = leases.reap_expired(store.Stores(conf))
     for image_id in reaped:
         print('Image %s: expired upload reaped, status queued' % image_id)
     print('%d expired uploads reaped' % len(reaped))

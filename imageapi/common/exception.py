@@ -80,6 +80,12 @@ class ClientDisconnected(BadRequest):
                '%(reason)s')
 
 
+class InvalidStore(BadRequest):
+    """X-Image-Meta-Store names no enabled store; Glance's text."""
+
+    msg_fmt = "Unknown scheme '%(store_id)s' found in URI"
+
+
 class InvalidRange(BadRequest):
     msg_fmt = '%(reason)s'
 

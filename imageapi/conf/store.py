@@ -2,6 +2,8 @@
 
 from oslo_config import cfg
 
+from imageapi.conf import swift_store
+
 group = cfg.OptGroup('store', title='Image data store options')
 fs_group = cfg.OptGroup('filesystem_store', title='Filesystem store options')
 
@@ -37,12 +39,66 @@ fs_opts = [
 ]
 
 
+# Several stores at once, with Glance's option names (glance_store's
+# multi-store): [DEFAULT] enabled_backends, [glance_store] default_backend,
+# and one group per store, named by its id.
+multi_opts = [
+    cfg.DictOpt('enabled_backends',
+                help='Stores by id and type, as "id:type, id:type", e.g. '
+                     '"fast:file, cloud:swift". Each id names an option '
+                     'group with that store\'s options (store_description, '
+                     'weight, filesystem_store_datadir for file stores, the '
+                     'swift_store_* options for Swift). Unset: one store, '
+                     'the [store] driver.'),
+]
+
+glance_store_group = cfg.OptGroup('glance_store',
+                                  title='Multi-store options')
+glance_store_opts = [
+    cfg.StrOpt('default_backend',
+               help='The id (from enabled_backends) of the store that '
+                    'uploads go to when they name none. Required when '
+                    'enabled_backends is set.'),
+]
+
+# Registered per store, in the group named by the store id.
+backend_opts = [
+    cfg.StrOpt('store_description', default='',
+               help='What GET /v2/info/stores says about this store.'),
+    cfg.IntOpt('weight', default=0, min=0,
+               help='Downloads try the locations of an image in stores of '
+                    'higher weight first.'),
+]
+file_backend_opts = [
+    cfg.StrOpt('filesystem_store_datadir',
+               help='Directory of this file store; required. Temporary '
+                    'files of running uploads live in its .tmp '
+                    'subdirectory. The [filesystem_store] fsync options '
+                    'apply to every file store.'),
+]
+
+
 def register_opts(conf):
     conf.register_group(group)
     conf.register_opts(opts, group=group)
     conf.register_group(fs_group)
     conf.register_opts(fs_opts, group=fs_group)
+    conf.register_opts(multi_opts)
+    conf.register_group(glance_store_group)
+    conf.register_opts(glance_store_opts, group=glance_store_group)
+
+
+def register_backend_opts(conf, backend, store_type):
+    """Register the options of store ``backend`` (an enabled_backends id)."""
+    conf.register_group(cfg.OptGroup(backend,
+                                     title='Options of store %s' % backend))
+    conf.register_opts(backend_opts, group=backend)
+    if store_type == 'file':
+        conf.register_opts(file_backend_opts, group=backend)
+    elif store_type == 'swift':
+        swift_store.register_opts(conf, backend)
 
 
 def list_opts():
-    return {group: opts, fs_group: fs_opts}
+    return {group: opts, fs_group: fs_opts, 'DEFAULT': multi_opts,
+            glance_store_group: glance_store_opts}

@@ -352,6 +352,44 @@ def image_destroy(context, image_id):
     return before
 
 
+@oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
+@db_api._writer
+def image_location_delete(context, image_id, store_id):
+    """Drop the location of an active image in store ``store_id``.
+
+    :returns: the location dict removed, so the caller can delete its data.
+    :raises ImageNotFound: missing, deleted or not visible.
+    :raises Conflict: the image is not active, or that is its last
+        location.
+    :raises StoredDataNotFound: the image has no location in that store.
+    """
+    connection = context.session.connection()
+    records.lock_image(connection, image_id)
+    row = records.get_visible(context, connection, image_id)
+    image = records.to_dicts(connection, [row])[0]
+    if image['status'] != db_api.ACTIVE:
+        raise exception.Conflict(
+            reason="It's not allowed to remove image data from store if "
+                   "image status is not 'active'")
+    found = [loc for loc in image['locations']
+             if loc['metadata'].get('store') == store_id]
+    if not found:
+        raise exception.StoredDataNotFound(
+            location='store %s of image %s' % (store_id, image_id))
+    if len(image['locations']) == 1:
+        raise exception.Conflict(
+            reason='Cannot delete the last location of image %s.'
+                   % image_id)
+    locations = image_query.LOCATIONS
+    connection.execute(
+        locations.update().where(locations.c.image_id == image_id,
+                                 locations.c.value == found[0]['url'],
+                                 locations.c.status != db_api.DELETED)
+        .values(status=db_api.DELETED))
+    _touch(connection, image_id, timeutils.utcnow())
+    return found[0]
+
+
 # ---------------------------------------------------------------- usage
 #
 # What keystone's unified limits count (glance/db/sqlalchemy/api.py

@@ -51,6 +51,12 @@ rules = [
     _rule('download_image', base.ADMIN_OR_PROJECT_READER_GET_IMAGE,
           'Download the data of an image.',
           [('GET', _FILE)]),
+    _rule('delete_image_location', base.ADMIN,
+          'Delete the copy of an image in one store (multi-store).',
+          [('DELETE', '/v2/stores/{store_id}/{image_id}')]),
+    _rule('stores_info_detail', base.ADMIN,
+          'List the stores with their types and properties.',
+          [('GET', '/v2/info/stores/detail')]),
 ]
 
 

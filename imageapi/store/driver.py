@@ -108,6 +108,10 @@ class Driver(metaclass=abc.ABCMeta):
                 writer.write(chunk)
             return writer.commit()
 
+    def properties(self):
+        """What GET /v2/info/stores/detail shows of this store's settings."""
+        return {}
+
     @abc.abstractmethod
     def writer(self, image_id, size=None):
         """Start storing the data of ``image_id``.

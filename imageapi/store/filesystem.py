@@ -212,13 +212,28 @@ class FilesystemDriver(driver.Driver):
 
     capabilities = frozenset({driver.RANDOM_READ})
 
-    def __init__(self, conf):
+    def __init__(self, conf, group=None):
+        """A file store in ``[filesystem_store] datadir``.
+
+        :param group: a multi-store backend id: its own
+            ``filesystem_store_datadir`` instead.
+        """
         super().__init__(conf)
-        self.datadir = os.path.abspath(conf.filesystem_store.datadir)
+        datadir = conf.filesystem_store.datadir
+        if group is not None:
+            datadir = conf[group].filesystem_store_datadir
+            if not datadir:
+                raise exception.BackendUnavailable(
+                    reason='[%s] filesystem_store_datadir is not set' % group)
+        self.datadir = os.path.abspath(datadir)
         self.tmpdir = os.path.join(self.datadir, _TMP_DIRNAME)
         self.fsync = conf.filesystem_store.fsync
         self.sync_interval = conf.filesystem_store.sync_interval
         self._chunk_size = conf.store.chunk_size
+
+    def properties(self):
+        return {'data_dir': self.datadir, 'chunk_size': self._chunk_size,
+                'thin_provisioning': False}
 
     def writer(self, image_id, size=None):
         """A writer to a temp file in ``<datadir>/.tmp``; see Driver.writer."""

@@ -320,6 +320,11 @@ class SwiftDriver(driver.Driver):
         self.chunk_size = conf.store.chunk_size
         self.swift = swift_connection.SwiftConnection(opts)
 
+    def properties(self):
+        return {'container': self.container,
+                'large_object_size': self.large_object_size,
+                'large_object_chunk_size': self.segment_size}
+
     def close(self):
         """Close the idle connections to Swift (tests; process exit)."""
         self.swift.close()

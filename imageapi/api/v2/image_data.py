@@ -131,9 +131,9 @@ def _client_body(req, idle_timeout):
 
 class ImageDataController:
 
-    def __init__(self, conf, driver, leases, enforcer, limits):
+    def __init__(self, conf, stores, leases, enforcer, limits):
         self.conf = conf
-        self.driver = driver
+        self.stores = stores
         self.leases = leases
         self.enforcer = enforcer
         self.limits = limits
@@ -148,6 +148,8 @@ class ImageDataController:
     # ------------------------------------------------------------ upload
     def upload(self, req, ctx, image_id):
         size = self._check_headers(req, ctx)
+        # X-Image-Meta-Store picks one of several stores (400 if unknown).
+        store = self.stores.get(req.headers.get('X-Image-Meta-Store'))
         body = _client_body(req, self.conf.upload.body_idle_timeout)
         claim = uuidutils.generate_uuid()
         try:
@@ -167,19 +169,19 @@ class ImageDataController:
             # The claimed image counts as uploading already (delta 0).
             self.limits.enforce_image_count_uploading(ctx, ctx.project_id)
             with self._stream(ctx, image, claim, body, size) as stream:
-                stored = self.driver.add(image_id, stream, size)
-            self._activate(ctx, image_id, claim, stored, stream)
+                stored = store.driver.add(image_id, stream, size)
+            self._activate(ctx, image_id, claim, store, stored, stream)
         except exception.Gone:
             raise
         except Exception as exc:
-            if self._undo(ctx, image_id, claim, stored, body, exc):
+            if self._undo(ctx, image_id, claim, store, stored, body, exc):
                 raise exception.Gone(image_id=image_id) from exc
             raise
         finally:
             self.leases.drop(claim)
         return wsgi.empty_response()
 
-    def _undo(self, ctx, image_id, claim, stored, body, exc):
+    def _undo(self, ctx, image_id, claim, store, stored, body, exc):
         """After a failed upload: queued again, no data left; True if deleted.
 
         Best effort: when the database cannot be reached the image stays
@@ -188,7 +190,7 @@ class ImageDataController:
         """
         released = self._release(ctx, image_id, claim)
         if released and stored is not None:
-            self._delete_data(image_id, stored.location)
+            self._delete_data(store, image_id, stored.location)
         _drain(body, exc)
         return not released and self._deleted(ctx, image_id)
 
@@ -256,31 +258,33 @@ class ImageDataController:
             pass  # unknown, the database being unreachable
         return False
 
-    def _delete_data(self, image_id, location):
+    def _delete_data(self, store, image_id, location):
         try:
-            self.driver.delete(location)
+            store.driver.delete(location)
         except exception.StoredDataNotFound:
             pass  # purged already (an image delete or the reaper)
         except Exception:
             LOG.exception('Could not delete the data of failed upload of '
                           'image %s at %s', image_id, location)
 
-    def _activate(self, ctx, image_id, claim, stored, stream):
+    def _activate(self, ctx, image_id, claim, store, stored, stream):
         values = {'size': stream.size, 'virtual_size': stream.virtual_size,
                   'checksum': stream.checksum,
                   'os_hash_algo': stream.hash_algo,
                   'os_hash_value': stream.hash_value,
-                  'location': {'url': stored.location, 'metadata': {}}}
+                  'location': {'url': stored.location,
+                               'metadata': self.stores.location_metadata(
+                                   store)}}
         try:
             db_uploads.upload_finish(ctx, image_id, claim, values)
         except exception.ImageNotFound:
             # Deleted while the bytes moved: drop the data; Glance's 410.
-            self._delete_data(image_id, stored.location)
+            self._delete_data(store, image_id, stored.location)
             raise exception.Gone(image_id=image_id)
         except exception.InvalidStatusTransition:
             # The claim is no longer ours (reaped, its lease having run
             # out): the image is queued again and may be uploaded anew.
-            self._delete_data(image_id, stored.location)
+            self._delete_data(store, image_id, stored.location)
             raise exception.UploadLeaseLost(image_id=image_id)
 
     # ------------------------------------------------------------ download
@@ -288,18 +292,29 @@ class ImageDataController:
         image = self._get_image(ctx, image_id, 'download_image')
         if not image['locations'] or image['size'] is None:
             return wsgi.empty_response()
-        size = image['size']
-        span = None
-        if store_driver.RANDOM_READ in self.driver.capabilities:
-            # Without it a Range is answered with the whole image (200), as
-            # HTTP allows.
-            span = ranges.requested_range(req.headers, size)
-        offset, length = (0, size) if span is None else span
-        try:
-            chunks = self.driver.get(image['locations'][0]['url'],
-                                     offset=offset, length=length)
-        except exception.StoredDataNotFound:
-            return wsgi.empty_response()
+        requested = ranges.requested_range(req.headers, image['size'])
+        # Stores of higher weight first; a store that fails or lacks the
+        # data passes to the next location.
+        for location, store in self.stores.by_weight(image['locations']):
+            span = None
+            if store_driver.RANDOM_READ in store.driver.capabilities:
+                # Without it a Range is answered with the whole image
+                # (200), as HTTP allows.
+                span = requested
+            offset, length = (0, image['size']) if span is None else span
+            try:
+                chunks = store.driver.get(location['url'], offset=offset,
+                                          length=length)
+            except (exception.StoredDataNotFound,
+                    exception.BackendUnavailable) as exc:
+                LOG.warning('Image %s: no data from store %s: %s', image_id,
+                            store.id, exc)
+                continue
+            return self._data_response(req, image, chunks, span, offset,
+                                       length)
+        return wsgi.empty_response()
+
+    def _data_response(self, req, image, chunks, span, offset, length):
         file_wrapper = req.environ.get('wsgi.file_wrapper')
         if span is None and file_wrapper and getattr(chunks, 'file', None):
             # Whole images only: servers differ in whether their sendfile
@@ -311,7 +326,7 @@ class ImageDataController:
         if span is not None:
             response.status_int = 206
             response.headers['Content-Range'] = ranges.content_range(
-                offset, length, size)
+                offset, length, image['size'])
         if image['checksum']:
             # Of the whole image, on a 206 too, as Glance sends it.
             response.headers['Content-MD5'] = image['checksum']

@@ -86,9 +86,9 @@ def _check_count(kind, count, quota):
 
 class ImagesController:
 
-    def __init__(self, conf, driver, enforcer, limits):
+    def __init__(self, conf, stores, enforcer, limits):
         self.conf = conf
-        self.driver = driver
+        self.stores = stores
         self.enforcer = enforcer
         self.limits = limits
         self.schema = schemas.image_schema(conf)
@@ -126,8 +126,11 @@ class ImagesController:
         # No OpenStack-image-import-methods header: there are no import
         # methods, and Glance leaves the header out rather than send it
         # empty (RFC 7230 has no empty field values).
-        return wsgi.json_response(view, status=201, headers={
-            'Location': req.host_url + view['self']})
+        headers = {'Location': req.host_url + view['self']}
+        if self.stores.multi:
+            headers['OpenStack-image-store-ids'] = ','.join(
+                store.id for store in self.stores)
+        return wsgi.json_response(view, status=201, headers=headers)
 
     def _check_owner_value(self, ctx, values):
         owner = values.get('owner', ctx.project_id)
@@ -233,20 +236,41 @@ class ImagesController:
             # one (it then fails, 410), or one whose end the database missed.
             self._purge(image_id)
         for location in image['locations']:
-            try:
-                self.driver.delete(location['url'])
-            except exception.StoredDataNotFound:
-                pass
-            except Exception:
-                # The record is gone already; data left behind is logged
-                # for the operator rather than failing the delete.
-                LOG.exception('Could not delete data of image %s at %s',
-                              image_id, location['url'])
+            self._delete_data(image_id, location)
         return wsgi.empty_response()
+
+    def delete_from_store(self, req, ctx, store_id, image_id):
+        """DELETE /v2/stores/{store_id}/{image_id}: drop one store's copy."""
+        if not self.stores.multi:
+            raise exception.NotFound(
+                message='Multi backend is not supported at this site.')
+        if self.stores.find(store_id) is None:
+            raise exception.NotFound(message='Store %s not found' % store_id)
+        self._get_image(ctx, image_id, 'delete_image_location')
+        try:
+            location = db_images.image_location_delete(ctx, image_id,
+                                                       store_id)
+        except exception.StoredDataNotFound:
+            raise exception.NotFound(
+                message='Image %s is not present in store %s'
+                        % (image_id, store_id))
+        self._delete_data(image_id, location)
+        return wsgi.empty_response()
+
+    def _delete_data(self, image_id, location):
+        try:
+            self.stores.of_location(location).driver.delete(location['url'])
+        except exception.StoredDataNotFound:
+            pass
+        except Exception:
+            # The record is gone already; data left behind is logged for
+            # the operator rather than failing the delete.
+            LOG.exception('Could not delete data of image %s at %s',
+                          image_id, location['url'])
 
     def _purge(self, image_id):
         try:
-            self.driver.purge(image_id)
+            self.stores.purge(image_id)
         except Exception:
             LOG.exception('Could not purge the data of deleted image %s',
                           image_id)

@@ -42,6 +42,11 @@ def image_view(image, conf, locations_shown=None):
         view['locations'] = [{'url': loc['url'],
                               'metadata': loc['metadata']}
                              for loc in locations]
+    if conf.enabled_backends:
+        # Glance's multi-store: the ids of the stores holding the data.
+        stores = [loc['metadata'].get('store') for loc in locations]
+        if any(stores):
+            view['stores'] = ','.join(store for store in stores if store)
     return view
 
 

@@ -33,6 +33,8 @@ GLANCE_DEFAULTS = {
     'delete_image': _ADMIN + ' or (role:member and project_id:%(project_id)s)',
     'upload_image': _ADMIN + ' or (role:member and project_id:%(project_id)s)',
     'download_image': _ADMIN + ' or (role:reader and (%s))' % _SEEN,
+    'delete_image_location': _ADMIN,
+    'stores_info_detail': _ADMIN,
     'add_member': _ADMIN + ' or (role:member and project_id:%(project_id)s)',
     'get_members': _ADMIN + ' or role:reader and (project_id:%(project_id)s '
                             'or project_id:%(member_id)s)',

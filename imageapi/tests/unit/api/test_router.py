@@ -116,7 +116,7 @@ class RouteArgumentTest(base.APITestCase):
         The other arguments are real: an image of the caller, a member.
         """
         values = {'image_id': self.create_image()['id'], 'tag': 't',
-                  'member_id': base.PROJECT_B}
+                  'member_id': base.PROJECT_B, 'store_id': 'fast'}
         for path, methods in router.ROUTES:
             for name in values:
                 if '{%s}' % name not in path:
@@ -138,8 +138,8 @@ class RouteArgumentTest(base.APITestCase):
                 self.assertEqual(resp.headers['x-openstack-request-id'],
                                  body['request_id'])
                 checked += 1
-        # Each method of the five routes with arguments, once per argument.
-        self.assertEqual(len(_NOT_UTF8) * 17, checked)
+        # Each method of the six routes with arguments, once per argument.
+        self.assertEqual(len(_NOT_UTF8) * 19, checked)
 
     def test_not_utf8_outside_the_routes_returns_400(self):
         for path in ('/%ff', '/v2/%ff', '/v2.%ff/images', '/v1/%ff',
