@@ -1,34 +1,21 @@
 """Stalled clients and database outages against the real imageapi-api server.
 
-The outage tests run the server on a throwaway PostgreSQL database and cut it off the
-way an operator's outage does: ``ALTER DATABASE ... ALLOW_CONNECTIONS false`` and the
-server's connections terminated. They need the PostgreSQL this machine runs (the admin
-URL comes from OS_TEST_DBAPI_ADMIN_CONNECTION); they skip without it, and fail when
-IMAGEAPI_TEST_REQUIRE_DB_BACKENDS is set, as on CI.
+The outage tests run the server on a throwaway PostgreSQL database (postgres.py) and cut
+it off the way an operator's outage does: ``ALTER DATABASE ... ALLOW_CONNECTIONS false``
+and the server's connections terminated.
 """
 
 import os
 import select
 import socket
-import subprocess
-import sys
 import time
-import uuid
 
-import sqlalchemy as sa
 
 from imageapi.tests.functional import base
 from imageapi.tests.functional import client as http_client
+from imageapi.tests.functional import postgres
 
 MiB = 1024 * 1024
-_DEFAULT_ADMIN = 'postgresql+psycopg2://root@127.0.0.1:5432/test'
-
-
-def _postgres_admin_url():
-    for url in os.environ.get('OS_TEST_DBAPI_ADMIN_CONNECTION', '').split(';'):
-        if url.startswith('postgresql'):
-            return url
-    return _DEFAULT_ADMIN
 
 
 def _raw_request(server, head, body=b''):
@@ -120,56 +107,20 @@ class PostgresServerTestCase(base.RealServerTestCase):
 
     def setUp(self):
         super().setUp()
-        self.admin = sa.create_engine(_postgres_admin_url(),
-                                      isolation_level='AUTOCOMMIT')
-        self.addCleanup(self.admin.dispose)
-        try:
-            with self.admin.connect() as conn:
-                conn.execute(sa.text('SELECT 1'))
-        except sa.exc.OperationalError as exc:
-            if os.environ.get('IMAGEAPI_TEST_REQUIRE_DB_BACKENDS'):
-                raise
-            self.skipTest('PostgreSQL unreachable: %s' % exc)
-        self.dbname = 'imageapi_outage_%s' % uuid.uuid4().hex[:12]
-        self.admin_sql('CREATE DATABASE %s' % self.dbname)
-        self.addCleanup(self._drop_database)
-        url = sa.engine.make_url(_postgres_admin_url()).set(
-            database=self.dbname)
-        env = {'OS_DATABASE__CONNECTION':
-               url.render_as_string(hide_password=False),
+        self.database = self.useFixture(postgres.PostgresDatabase(self))
+        env = {'OS_DATABASE__CONNECTION': self.database.url,
                'OS_UPLOAD__LEASE_SECONDS': '5',
                'OS_UPLOAD__REAP_INTERVAL': '1'}
         env.update(self.server_env)
-        sync_env = dict(os.environ, OS_DATABASE__CONNECTION=env[
-            'OS_DATABASE__CONNECTION'], OS_DEFAULT__STATE_PATH=self.state_path)
-        subprocess.run([sys.executable, '-m', 'imageapi.cmd.manage', 'db',
-                        'sync'], env=sync_env, check=True,
-                       capture_output=True)
         self.start_server(workers=1, env=env)
         self.client = self.server.client()
 
-    def admin_sql(self, statement):
-        with self.admin.connect() as conn:
-            conn.execute(sa.text(statement))
-
     def cut_database(self):
-        """Refuse new connections and end the server's open ones."""
-        self.admin_sql('ALTER DATABASE %s ALLOW_CONNECTIONS false'
-                       % self.dbname)
-        self.addCleanup(self.restore_database)
-        self.admin_sql("SELECT pg_terminate_backend(pid) FROM "
-                       "pg_stat_activity WHERE datname = '%s'" % self.dbname)
+        self.database.cut()
+        self.addCleanup(self.database.restore)
 
     def restore_database(self):
-        self.admin_sql('ALTER DATABASE %s ALLOW_CONNECTIONS true'
-                       % self.dbname)
-
-    def _drop_database(self):
-        self.server.stop()
-        self.restore_database()
-        self.admin_sql("SELECT pg_terminate_backend(pid) FROM "
-                       "pg_stat_activity WHERE datname = '%s'" % self.dbname)
-        self.admin_sql('DROP DATABASE IF EXISTS %s' % self.dbname)
+        self.database.restore()
 
     def image_status(self, image_id):
         response = self.client.get('/v2/images/%s' % image_id)
