@@ -88,11 +88,15 @@ def configure(conf):
         # oslo.db's sleep(0) at every connection check-in is for eventlet;
         # with real threads it only adds a scheduler round trip.
         main_context_manager.configure(thread_checkin=False, **options)
+        # Called with each engine oslo.db makes, before its first session.
         main_context_manager.append_on_engine_create(
-            functools.partial(sqlite.pool_file_engine,
-                              pool_size=conf.database.max_pool_size,
-                              max_overflow=conf.database.max_overflow,
-                              timeout=conf.database.pool_timeout))
+            functools.partial(
+                sqlite.pool_file_engine,
+                pool_size=conf.database.max_pool_size,
+                max_overflow=conf.database.max_overflow,
+                timeout=conf.database.pool_timeout,
+                recycle=conf.database.connection_recycle_time,
+                synchronous=conf.database.sqlite_synchronous))
         _configured = True
 
 
