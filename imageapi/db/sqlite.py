@@ -115,9 +115,9 @@ def pool_file_engine(engine, pool_size, max_overflow, timeout, recycle=-1,
     with engine.connect():
         pass
     old_pool = engine.pool
-    engine.pool = _queue_pool(engine, pool_size, max_overflow, timeout,
-                              recycle)
-    _listen(engine, synchronous)
+    pool = _queue_pool(engine, pool_size, max_overflow, timeout, recycle)
+    _listen(engine, pool, synchronous)
+    engine.pool = pool
     old_pool.dispose()
     _serialize_writers = True
     _lock_path = os.path.abspath(engine.url.database) + '-writer-lock'
@@ -135,8 +135,8 @@ def _queue_pool(engine, pool_size, max_overflow, timeout, recycle):
         pre_ping=True, dialect=engine.dialect)
 
 
-def _listen(engine, synchronous):
-    """The connection set-up of ``engine``'s new pool, on that pool only.
+def _listen(engine, pool, synchronous):
+    """The connection set-up of ``engine``'s new ``pool``, on that pool only.
 
     The listeners of the pool create_engine made go with it: SQLAlchemy's
     dialect set-up (SQL functions such as regexp), and oslo.db's SQLite
@@ -173,8 +173,8 @@ def _listen(engine, synchronous):
                 'Connection of process %s checked out in process %s'
                 % (record.info['pid'], os.getpid()))
 
-    sa.event.listen(engine.pool, 'connect', connect)
-    sa.event.listen(engine.pool, 'checkout', checkout)
+    sa.event.listen(pool, 'connect', connect)
+    sa.event.listen(pool, 'checkout', checkout)
     sa.event.listen(engine, 'before_cursor_execute', _begin_immediate,
                     retval=True)
 
