@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import webob
 
 from imageapi.common import config
+from imageapi.db import api as db_api
 
 PATCH_TYPE = 'application/openstack-images-v2.1-json-patch'
 COUNTS = {'statements': 0, 'connects': 0, 'checkouts': 0}
@@ -73,12 +74,17 @@ def main(argv):
     config_file, ids_file, count = argv[0], argv[1], int(argv[2])
     with open(ids_file) as f:
         ids = f.read().split()
-    sa.event.listen(sa.engine.Engine, 'before_cursor_execute',
-                    _count('statements'))
-    sa.event.listen(sa.pool.Pool, 'connect', _count('connects'))
-    sa.event.listen(sa.pool.Pool, 'checkout', _count('checkouts'))
     conf = config.new_conf()
     config.parse_args(['--config-file', config_file], conf)
+    # The counters go on the app's own engine, once made (for a SQLite
+    # file db/sqlite.py replaces the pool oslo.db made), and before the app
+    # starts threads that use it: SQLAlchemy adds listeners unlocked.
+    # The app's own db_api.configure is then a no-op.
+    db_api.configure(conf)
+    engine = db_api.get_engine()
+    sa.event.listen(engine, 'before_cursor_execute', _count('statements'))
+    sa.event.listen(engine, 'connect', _count('connects'))
+    sa.event.listen(engine, 'checkout', _count('checkouts'))
     app = config.load_paste_app(conf)
     result = {name: measure(app, name, ids, count)
               for name in ('show', 'list', 'list_filter', 'create', 'patch')}

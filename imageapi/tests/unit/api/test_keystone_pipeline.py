@@ -6,7 +6,7 @@ real-keystone tests live in the keystone functional environment.
 
 import uuid
 
-from keystonemiddleware.auth_token import _opts as ksm_opts
+from keystonemiddleware import auth_token
 from keystonemiddleware import fixture as ksm_fixture
 import webob
 
@@ -21,7 +21,8 @@ class TestKeystonePipeline(base.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.conf.register_opts(ksm_opts._OPTS, group='keystone_authtoken')
+        for group, opts in auth_token.list_opts():
+            self.conf.register_opts(opts, group=group)
         self.flags(flavor='keystone', group='paste_deploy')
         self.flags(www_authenticate_uri='http://keystone.test/identity',
                    group='keystone_authtoken')
