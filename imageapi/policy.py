@@ -7,39 +7,14 @@ api/router.py builds one ``Enforcer`` per app from the app's ConfigOpts; control
 """
 
 import collections.abc
-import functools
-import inspect
+import threading
 import time
 
 from oslo_config import cfg
-from oslo_policy import _checks
 from oslo_policy import policy
 
 from imageapi.common import exception
 from imageapi import policies
-
-
-class _SignatureCache:
-    """``inspect`` as oslo.policy's check evaluation uses it, memoized.
-
-    oslo_policy._checks._check calls inspect.getfullargspec on the check's
-    ``__call__`` every time it evaluates one, to learn whether it takes
-    ``current_rule``: four of them cost a tenth of a show request. A
-    function's signature does not change while the process runs, so it
-    is looked up once per function (checks themselves are unhashable).
-    """
-
-    def __getattr__(self, name):
-        return getattr(inspect, name)
-
-    @staticmethod
-    def getfullargspec(func):
-        return _argspec(getattr(func, '__func__', func))
-
-
-_argspec = functools.lru_cache(maxsize=512)(inspect.getfullargspec)
-if getattr(_checks, 'inspect', None) is inspect:
-    _checks.inspect = _SignatureCache()
 
 
 class Enforcer(policy.Enforcer):
@@ -51,6 +26,8 @@ class Enforcer(policy.Enforcer):
     reload_check_seconds = 1.0
 
     def __init__(self, conf):
+        self._results = _Results()
+        self._rules_seen = {}
         super().__init__(conf, use_conf=True, overwrite=False)
         # NOTE: every default differs from the legacy "rule:default"; as in
         # Glance, warning once per rule would only flood the log.
@@ -63,9 +40,43 @@ class Enforcer(policy.Enforcer):
         if force_reload or not self.rules or now >= self._next_reload_check:
             super().load_rules(force_reload)
             self._next_reload_check = now + self.reload_check_seconds
+            # oslo.policy also changes self.rules in place; results are
+            # kept only as long as every rule is the same object.
+            rules = dict(self.rules)
+            if (rules.keys() != self._rules_seen.keys()
+                    or any(check is not self._rules_seen[name]
+                           for name, check in rules.items())):
+                self._rules_seen = rules
+                self._results = _Results()
+
+    def set_rules(self, rules, overwrite=True, use_conf=False):
+        super().set_rules(rules, overwrite=overwrite, use_conf=use_conf)
+        self._results = _Results()
 
     def check(self, context, action, target):
-        """True when ``context`` may do ``action`` on ``target``."""
+        """True when ``context`` may do ``action`` on ``target``.
+
+        Results are kept (see _Results): oslo.policy looks up the signature
+        of every check it evaluates, and the checks of one rule cost tens
+        of microseconds, more than the rest of a show request's policy work.
+        """
+        self.load_rules()
+        results = self._results
+        try:
+            key = (action, _creds_key(context))
+            hash(key)
+        except (AttributeError, TypeError):
+            # Not a RequestContext, or a value that cannot be a dict key.
+            return self._enforce(context, action, target)
+        result = results.get(key, target)
+        if result is _NOT_KEPT:
+            reads = _ReadKeys(target)
+            result = self._enforce(context, action, reads)
+            if not reads.whole:
+                results.put(key, reads.read, result)
+        return result
+
+    def _enforce(self, context, action, target):
         try:
             return bool(self.enforce(action, target, context))
         except policy.InvalidScope:
@@ -98,6 +109,113 @@ class Enforcer(policy.Enforcer):
     def is_admin(self, context):
         """The context_is_admin rule, checked against the context itself."""
         return self.check(context, 'context_is_admin', context.to_dict())
+
+
+_NOT_KEPT = object()
+
+
+def _creds_key(context):
+    """The policy values of ``context``, as a dict key (types included)."""
+    return tuple(
+        (name, type(value), tuple(value) if type(value) is list else value)
+        for name, value in context.to_policy_values().items())
+
+
+def _value_key(value):
+    # True == 1, but "%(x)s" formats them differently.
+    return (type(value), value)
+
+
+class _ReadKeys(collections.abc.Mapping):
+    """A policy target that notes what a check reads of it, in order.
+
+    ``whole`` is set when something walks the whole target (oslo.policy's
+    debug log, the http: and https: checks): the result then depends on
+    more than the keys read, or on a remote service, and is not kept.
+    """
+
+    def __init__(self, target):
+        self._target = target
+        self.read = []
+        self.whole = False
+
+    def __getitem__(self, key):
+        try:
+            value = self._target[key]
+        except KeyError:
+            self.read.append((key, _NOT_KEPT))
+            raise
+        self.read.append((key, value))
+        return value
+
+    def __iter__(self):
+        self.whole = True
+        return iter(self._target)
+
+    def __len__(self):
+        self.whole = True
+        return len(self._target)
+
+
+class _Read:
+    """A node of _Results: the next target key the rule reads."""
+
+    __slots__ = ('key', 'children')
+
+    def __init__(self, key):
+        self.key = key
+        self.children = {}
+
+
+class _Results:
+    """Check results by (rule, credentials), then by the target values read.
+
+    A check's result depends only on the rules, the credentials and the
+    target values it reads, and it reads them in an order fixed by those
+    values. So each (rule, credentials) has a tree: a node names the next
+    key read, its children are keyed by the value found, a leaf holds the
+    result. A lookup reads just the keys the evaluation would have read
+    (member_id, which can cost a query, only when the rule gets to it), so
+    one entry answers for every image whose owner, say, is the caller's.
+    A new instance is made whenever the rules change.
+    """
+
+    LIMIT = 10000   # leaves; past it, start over
+
+    def __init__(self):
+        self._roots = {}
+        self._leaves = 0
+        self._lock = threading.Lock()
+
+    def get(self, key, target):
+        node = self._roots.get(key, _NOT_KEPT)
+        while type(node) is _Read:
+            try:
+                value = target[node.key]
+            except KeyError:
+                value = _NOT_KEPT
+            try:
+                node = node.children.get(_value_key(value), _NOT_KEPT)
+            except TypeError:
+                return _NOT_KEPT  # a value that cannot be a dict key
+        return node
+
+    def put(self, key, reads, result):
+        with self._lock:
+            if self._leaves >= self.LIMIT:
+                self._roots, self._leaves = {}, 0
+            children, slot = self._roots, key
+            try:
+                for name, value in reads:
+                    node = children.setdefault(slot, _Read(name))
+                    if type(node) is not _Read or node.key != name:
+                        return  # another path than last time: keep none
+                    children, slot = node.children, _value_key(value)
+                if slot not in children:
+                    children[slot] = result
+                    self._leaves += 1
+            except TypeError:
+                pass  # a value that cannot be a dict key
 
 
 class ImageTarget(collections.abc.Mapping):

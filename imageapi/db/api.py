@@ -66,10 +66,14 @@ def _writer(fn):
 
 
 def configure(conf):
-    """Configure the global transaction context from [database], once."""
+    """Configure the global transaction context from [database], once.
+
+    A no-op once done, and on a context manager already started (a test
+    fixture patched in its own database).
+    """
     global _configured
     with _CONFIGURE_LOCK:
-        if _configured:
+        if _configured or main_context_manager.is_started:
             return
         options = {k: v for k, v in conf.database.items()
                    if k in ('connection', 'slave_connection',
@@ -81,11 +85,15 @@ def configure(conf):
         # oslo.db's sleep(0) at every connection check-in is for eventlet;
         # with real threads it only adds a scheduler round trip.
         main_context_manager.configure(thread_checkin=False, **options)
+        # Called with each engine oslo.db makes, before its first session.
         main_context_manager.append_on_engine_create(
-            functools.partial(sqlite.pool_file_engine,
-                              pool_size=conf.database.max_pool_size,
-                              max_overflow=conf.database.max_overflow,
-                              timeout=conf.database.pool_timeout))
+            functools.partial(
+                sqlite.pool_file_engine,
+                pool_size=conf.database.max_pool_size,
+                max_overflow=conf.database.max_overflow,
+                timeout=conf.database.pool_timeout,
+                recycle=conf.database.connection_recycle_time,
+                synchronous=conf.database.sqlite_synchronous))
         _configured = True
 
 
@@ -102,3 +110,17 @@ def ping():
     with main_context_manager.reader.connection.using(
             imageapi_context.get_admin_context()) as connection:
         connection.execute(sa.text('SELECT 1'))
+
+
+def setup_sqlite_engine(engine, conf):
+    """Give ``engine`` what configure() gives the engines oslo.db makes.
+
+    For an engine made elsewhere, as a test fixture makes its own: the
+    pooled connections, WAL and writer locks of a SQLite file (db/sqlite.py).
+    """
+    sqlite.pool_file_engine(
+        engine, pool_size=conf.database.max_pool_size,
+        max_overflow=conf.database.max_overflow,
+        timeout=conf.database.pool_timeout,
+        recycle=conf.database.connection_recycle_time,
+        synchronous=conf.database.sqlite_synchronous)

@@ -2,9 +2,10 @@
 
 import os
 
-import fixtures
+from oslo_config import cfg
 from oslo_db.sqlalchemy import test_fixtures
 
+from imageapi import conf as imageapi_conf
 from imageapi.db import api as db_api
 from imageapi.db import migration
 from imageapi.db import models
@@ -37,9 +38,13 @@ class Database(test_fixtures.GeneratesSchema, test_fixtures.AdHocDbFixture):
 
     def _setUp(self):
         super()._setUp()
-        # db.api.configure() must not reconfigure the patched facade.
-        self.useFixture(fixtures.MonkeyPatch(
-            'imageapi.db.api._configured', True))
+        # The fixture made this engine itself: give a SQLite file what the
+        # service's engines get (pool, WAL, writer locks), with the default
+        # [database] options.
+        defaults = cfg.ConfigOpts()
+        imageapi_conf.register_opts(defaults)
+        defaults([], default_config_files=[], default_config_dirs=[])
+        db_api.setup_sqlite_engine(db_api.get_engine(), defaults)
 
 
 class _ModelSchema(test_fixtures.GeneratesSchema):
@@ -54,11 +59,6 @@ class _ModelSchema(test_fixtures.GeneratesSchema):
 
     def generate_schema_create_all(self, engine):
         models.BASE.metadata.create_all(engine)
-
-    def _setUp(self):
-        super()._setUp()
-        self.useFixture(fixtures.MonkeyPatch(
-            'imageapi.db.api._configured', True))
 
 
 class PostgreSQLDatabase(_ModelSchema,

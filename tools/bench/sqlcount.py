@@ -77,12 +77,16 @@ def main(argv):
         ids = f.read().split()
     conf = config.new_conf()
     config.parse_args(['--config-file', config_file], conf)
-    app = config.load_paste_app(conf, service.start(conf))
-    # On this process's one engine (and its pool), not on the classes.
+    # The counters go on the app's own engine, once made (for a SQLite
+    # file db/sqlite.py replaces the pool oslo.db made), and before the app
+    # starts threads that use it: SQLAlchemy adds listeners unlocked.
+    # The start-up step's db_api.configure is then a no-op.
+    db_api.configure(conf)
     engine = db_api.get_engine()
     sa.event.listen(engine, 'before_cursor_execute', _count('statements'))
-    sa.event.listen(engine.pool, 'connect', _count('connects'))
-    sa.event.listen(engine.pool, 'checkout', _count('checkouts'))
+    sa.event.listen(engine, 'connect', _count('connects'))
+    sa.event.listen(engine, 'checkout', _count('checkouts'))
+    app = config.load_paste_app(conf, service.start(conf))
     result = {name: measure(app, name, ids, count)
               for name in ('show', 'list', 'list_filter', 'create', 'patch')}
     print(json.dumps(result))

@@ -1,8 +1,10 @@
 """The policy rules and the Enforcer: Glance's secure-RBAC defaults, a policy file, 404s."""
 
+import logging
 import os
 
 import fixtures as pyfixtures
+from oslo_policy import policy as oslo_policy
 
 from imageapi.common import exception
 from imageapi import context
@@ -200,6 +202,7 @@ class EnforcerTest(base.TestCase):
         os.utime(path, (stamp, stamp))
 
     def test_policy_file_change_is_seen_after_the_check_interval(self):
+        self._count_enforce()  # with results kept, as in production
         path = os.path.join(self.state_path, 'policy.yaml')
         self._write_policy(path, 'role:admin')
         self.flags(policy_file=path, group='oslo_policy')
@@ -216,19 +219,80 @@ class EnforcerTest(base.TestCase):
         enforcer._next_reload_check = 0.0
         self.assertTrue(enforcer.check(reader, 'modify_image', target))
 
-    def test_signature_lookups_of_checks_are_memoized(self):
-        import inspect
+    def _count_enforce(self):
+        # With its debug log on, oslo.policy dumps every target, which
+        # reads all of it: then nothing is kept (see policy._ReadKeys).
+        self.useFixture(pyfixtures.FakeLogger(name='oslo_policy',
+                                              level=logging.INFO))
+        return self.useFixture(pyfixtures.MockPatchObject(
+            self.enforcer, 'enforce', wraps=self.enforcer.enforce)).mock
 
-        from oslo_policy import _checks
+    def test_check_same_caller_same_owner_result_kept(self):
+        enforce = self._count_enforce()
+        reader = _ctx(roles=['reader'])
+        other_image = dict(_image('private'), id='other-image', name='x')
 
-        check = _checks.RoleCheck('role', 'reader')
-        self.assertIsInstance(_checks.inspect, policy._SignatureCache)
-        self.assertEqual(inspect.getfullargspec(check.__call__),
-                         _checks.inspect.getfullargspec(check.__call__))
-        before = policy._argspec.cache_info().hits
-        _checks.inspect.getfullargspec(
-            _checks.RoleCheck('role', 'member').__call__)
-        self.assertEqual(before + 1, policy._argspec.cache_info().hits)
+        self.assertTrue(self.check('get_image', reader, _image('private')))
+        self.assertTrue(self.check('get_image', reader, other_image))
+        self.assertFalse(self.check('get_image', _ctx(project=OTHER),
+                                    _image('private')))
+        self.assertFalse(self.check('modify_image', reader, other_image))
+        self.assertTrue(self.enforcer.is_admin(_ctx(roles=['admin'])))
+        self.assertTrue(self.enforcer.is_admin(_ctx(roles=['admin'])))
+
+        self.assertEqual(4, enforce.call_count)
+
+    def test_check_kept_result_reads_member_only_when_rule_does(self):
+        enforce = self._count_enforce()
+        looked_up = []
+
+        def target(owner):
+            return policy.ImageTarget(
+                _image('shared', owner=owner),
+                member_lookup=lambda: looked_up.append(owner))
+        reader = _ctx(roles=['reader'])
+
+        # Another project's image: the rule gets as far as member_id.
+        self.assertTrue(self.enforcer.check(reader, 'get_image',
+                                            target(OTHER)))
+        self.assertTrue(self.enforcer.check(reader, 'get_image',
+                                            target(OTHER)))
+        # The caller's own: decided on project_id alone, every time.
+        self.assertTrue(self.enforcer.check(reader, 'get_image',
+                                            target(OWNER)))
+        self.assertTrue(self.enforcer.check(reader, 'get_image',
+                                            target(OWNER)))
+
+        self.assertEqual([OTHER, OTHER], looked_up)
+        self.assertEqual(2, enforce.call_count)
+
+    def test_check_after_set_rules_evaluates_new_rules(self):
+        enforce = self._count_enforce()
+        reader = _ctx(project=OTHER, roles=['reader'])
+        self.assertFalse(self.check('modify_image', reader))
+
+        self.enforcer.set_rules(oslo_policy.Rules.from_dict(
+            {'modify_image': 'role:reader'}), overwrite=False, use_conf=True)
+
+        self.assertTrue(self.check('modify_image', reader))
+        self.assertEqual(2, enforce.call_count)
+
+    def test_check_reading_whole_target_result_not_kept(self):
+        self._count_enforce()
+
+        class Walks(oslo_policy.Check):
+            calls = 0
+
+            def __call__(self, target, creds, enforcer, current_rule=None):
+                Walks.calls += 1
+                return len(target) > 0
+
+        self.enforcer.set_rules({'walk': Walks('walk', 'all')},
+                                overwrite=False, use_conf=True)
+
+        self.assertTrue(self.check('walk', _ctx()))
+        self.assertTrue(self.check('walk', _ctx()))
+        self.assertEqual(2, Walks.calls)
 
 
 class GeneratorEnforcerTest(base.TestCase):

@@ -7,7 +7,7 @@ real-keystone tests live in the keystone functional environment.
 import logging
 import uuid
 
-from keystonemiddleware.auth_token import _opts as ksm_opts
+from keystonemiddleware import auth_token
 from keystonemiddleware import fixture as ksm_fixture
 from oslo_context import context as oslo_context
 import webob
@@ -22,7 +22,8 @@ class TestKeystonePipeline(base.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.conf.register_opts(ksm_opts._OPTS, group='keystone_authtoken')
+        for group, opts in auth_token.list_opts():
+            self.conf.register_opts(opts, group=group)
         self.flags(flavor='keystone', group='paste_deploy')
         self.flags(www_authenticate_uri='http://keystone.test/identity',
                    group='keystone_authtoken')

@@ -1,5 +1,6 @@
 """The SQLite engine plumbing of db/sqlite.py, on real SQLite files."""
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -9,28 +10,59 @@ import fixtures as pyfixtures
 from oslo_db.sqlalchemy import engines
 import sqlalchemy as sa
 
+from imageapi import context
+from imageapi.db import api as db_api
+from imageapi.db import images as db_images
 from imageapi.db import sqlite
 from imageapi.tests import base
+from imageapi.tests import fixtures
 
 
-class SqliteFilePoolTest(base.TestCase):
-    """File SQLite keeps pooled connections, with imageapi's PRAGMAs."""
+class SqliteFileTestCase(base.TestCase):
+    """An oslo.db engine on a SQLite file, and the module's state reset."""
 
     def setUp(self):
         super().setUp()
-        path = self.useFixture(pyfixtures.TempDir()).join('pool.sqlite')
-        self.engine = engines.create_engine('sqlite:///' + path,
-                                            thread_checkin=False)
-        self.addCleanup(self.engine.dispose)
-        self.connects = []
-        sa.event.listen(self.engine, 'connect',
-                        lambda *args: self.connects.append(1))
-        # _pool_sqlite_file turns this on for the whole process.
+        self.tmp = self.useFixture(pyfixtures.TempDir())
+        self.engine = self.oslo_db_engine('pool.sqlite')
+        # pool_file_engine turns these on for the whole process.
         for name, value in (('_serialize_writers', False),
                             ('_lock_path', None),
                             ('_lock_file', (None, None))):
             self.useFixture(pyfixtures.MockPatch(
                 'imageapi.db.sqlite.' + name, value))
+
+    def oslo_db_engine(self, name, **kw):
+        engine = engines.create_engine('sqlite:///' + self.tmp.join(name),
+                                       thread_checkin=False, **kw)
+        self.addCleanup(engine.dispose)
+        return engine
+
+    def run_in_threads(self, work, count):
+        """Run work(0) ... work(count - 1) at once; the exceptions raised."""
+        errors = []
+
+        def run(n):
+            try:
+                work(n)
+            except Exception as exc:  # noqa: B902 - returned
+                errors.append(exc)
+        threads = [threading.Thread(target=run, args=(n,))
+                   for n in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        return errors
+
+    def count_connects(self, engine):
+        connects = []
+        sa.event.listen(engine, 'connect', lambda *args: connects.append(1))
+        return connects
+
+
+class SqliteFilePoolTest(SqliteFileTestCase):
+    """File SQLite keeps pooled connections, with imageapi's PRAGMAs."""
 
     def test_oslo_db_null_pool_becomes_a_queue_pool(self):
         self.assertIsInstance(self.engine.pool, sa.pool.NullPool)
@@ -42,44 +74,87 @@ class SqliteFilePoolTest(base.TestCase):
 
     def test_connections_are_reused_and_keep_wal(self):
         sqlite.pool_file_engine(self.engine, 4, 10, None)
+        connects = self.count_connects(self.engine)
         for _ in range(20):
             with self.engine.connect() as conn:
                 mode = conn.exec_driver_sql('PRAGMA journal_mode').scalar()
                 timeout = conn.exec_driver_sql('PRAGMA busy_timeout').scalar()
 
-        self.assertEqual(1, len(self.connects))
+        self.assertEqual(1, len(connects))
         self.assertEqual('wal', mode)
         self.assertEqual(30000, timeout)
 
+    def test_connections_get_oslo_db_and_dialect_settings_again(self):
+        sqlite.pool_file_engine(self.engine, 4, 10, None, synchronous=False)
+
+        with self.engine.connect() as conn:
+            dbapi_conn = conn.connection.dbapi_connection
+            synchronous = conn.exec_driver_sql('PRAGMA synchronous').scalar()
+            # SQLAlchemy's regexp function, from the dialect's set-up.
+            matches = conn.execute(sa.select(
+                sa.literal('cirros-0.6').regexp_match('^cirros'))).scalar()
+
+        self.assertIsNone(dbapi_conn.isolation_level)  # oslo.db BEGINs
+        self.assertEqual(0, synchronous)  # [database] sqlite_synchronous
+        self.assertTrue(matches)
+
+    def test_dialect_is_initialized_before_the_pool_is_replaced(self):
+        # With max_retries=0 oslo.db makes no connection of its own.
+        engine = self.oslo_db_engine('lazy.sqlite', max_retries=0)
+
+        sqlite.pool_file_engine(engine, 4, 10, None)
+
+        self.assertIsNotNone(engine.dialect.server_version_info)
+        with engine.connect() as conn:
+            self.assertEqual(1, conn.exec_driver_sql('SELECT 1').scalar())
+
+    def test_connection_of_another_process_is_replaced(self):
+        sqlite.pool_file_engine(self.engine, 4, 10, None)
+        connects = self.count_connects(self.engine)
+        with self.engine.connect() as conn:
+            first = conn.connection.dbapi_connection
+            conn.info['pid'] = os.getpid() + 1  # as if made before a fork
+
+        with self.engine.connect() as conn:
+            second = conn.connection.dbapi_connection
+
+        self.assertIsNot(first, second)
+        self.assertEqual(2, len(connects))
+
+    def test_plain_engine_gets_none_of_our_listeners(self):
+        sqlite.pool_file_engine(self.engine, 4, 10, None)
+        plain = sa.create_engine('sqlite:///' + self.tmp.join('plain.sqlite'))
+        self.addCleanup(plain.dispose)
+        pool = plain.pool
+
+        sqlite.pool_file_engine(plain, 4, 10, None)  # not oslo.db's NullPool
+        with plain.begin() as conn:
+            dbapi_conn = conn.connection.dbapi_connection
+            mode = conn.exec_driver_sql('PRAGMA journal_mode').scalar()
+            timeout = conn.exec_driver_sql('PRAGMA busy_timeout').scalar()
+
+        self.assertIs(pool, plain.pool)
+        self.assertEqual('delete', mode)
+        self.assertEqual(5000, timeout)  # pysqlite's default, 5 s
+        self.assertEqual('', dbapi_conn.isolation_level)  # pysqlite's own
+
     def test_threads_share_the_pool(self):
         sqlite.pool_file_engine(self.engine, 4, 10, None)
+        connects = self.count_connects(self.engine)
         with self.engine.begin() as conn:
             conn.exec_driver_sql('CREATE TABLE t (n INTEGER)')
-        errors = []
 
         def work(n):
-            # As in a db.api writer: BEGIN IMMEDIATE (see _sqlite_begin).
-            sqlite.WRITING.depth = 1
-            try:
-                for i in range(20):
-                    with self.engine.begin() as conn:
-                        conn.exec_driver_sql('INSERT INTO t VALUES (%d)'
-                                             % (n * 100 + i))
-            except Exception as exc:  # noqa: B902 - reported below
-                errors.append(exc)
-            finally:
-                sqlite.WRITING.depth = 0
-        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+            for i in range(20):
+                with sqlite.writing(), self.engine.begin() as conn:
+                    conn.exec_driver_sql('INSERT INTO t VALUES (%d)'
+                                         % (n * 100 + i))
 
-        self.assertEqual([], errors)
+        self.assertEqual([], self.run_in_threads(work, 4))
         with self.engine.connect() as conn:
             self.assertEqual(80, conn.exec_driver_sql(
                 'SELECT count(*) FROM t').scalar())
-        self.assertLessEqual(len(self.connects), 4)
+        self.assertLessEqual(len(connects), 4)
 
     def _other_writer_can_start(self):
         other = sqlite3.connect(self.engine.url.database, timeout=0,
@@ -97,12 +172,8 @@ class SqliteFilePoolTest(base.TestCase):
         sqlite.pool_file_engine(self.engine, 4, 10, None)
         with self.engine.begin() as conn:
             conn.exec_driver_sql('CREATE TABLE t (n INTEGER)')
-        sqlite.WRITING.depth = 1
-        try:
-            with self.engine.begin():
-                writer_holds_lock = not self._other_writer_can_start()
-        finally:
-            sqlite.WRITING.depth = 0
+        with sqlite.writing(), self.engine.begin():
+            writer_holds_lock = not self._other_writer_can_start()
         with self.engine.begin() as conn:
             conn.exec_driver_sql('SELECT count(*) FROM t').scalar()
             reader_holds_lock = not self._other_writer_can_start()
@@ -167,3 +238,39 @@ class SqliteFilePoolTest(base.TestCase):
 
         self.assertIs(memory_pool, memory.pool)
         self.assertIs(pool, self.engine.pool)
+
+
+class ConcurrentWritersTest(SqliteFileTestCase):
+    """db.api writers in many threads on one SQLite file."""
+
+    def write_from_threads(self, serialized=True):
+        self.useFixture(fixtures.Database(
+            url='sqlite:///' + self.tmp.join('images.sqlite')))
+        engine = db_api.get_engine()
+        # What db_api.configure has oslo.db do with the engines it makes.
+        sqlite.pool_file_engine(engine, 4, 10, None)
+        sqlite._serialize_writers = serialized  # reset by setUp's patch
+        ids = []
+
+        def work(n):
+            ctx = context.RequestContext(project_id='p%d' % n,
+                                         roles=['member'], overwrite=False)
+            for i in range(10):
+                image = db_images.image_create(
+                    ctx, {'owner': ctx.project_id, 'name': 'n%d' % i})
+                db_images.image_update(ctx, image['id'], {'name': 'renamed'})
+                ids.append(image['id'])
+
+        self.assertEqual([], self.run_in_threads(work, 8))
+        with engine.connect() as conn:
+            self.assertEqual(80, conn.exec_driver_sql(
+                "SELECT count(*) FROM images WHERE name = 'renamed'").scalar())
+        self.assertEqual(80, len(set(ids)))
+
+    def test_db_api_writers_in_threads_are_never_locked_out(self):
+        self.write_from_threads()
+
+    def test_writers_without_the_writer_locks_wait_instead_of_failing(self):
+        # As when the lock file cannot be opened: SQLite's busy timeout,
+        # with transactions that begin IMMEDIATE, is what is left.
+        self.write_from_threads(serialized=False)
