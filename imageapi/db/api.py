@@ -82,6 +82,7 @@ def configure(conf):
                             'retry_interval', 'connection_recycle_time',
                             'connection_debug', 'connection_trace',
                             'mysql_sql_mode', 'connection_parameters')}
+        options['connection'] = connection_url(options.get('connection'))
         # oslo.db's sleep(0) at every connection check-in is for eventlet;
         # with real threads it only adds a scheduler round trip.
         main_context_manager.configure(thread_checkin=False, **options)
@@ -95,6 +96,23 @@ def configure(conf):
                 recycle=conf.database.connection_recycle_time,
                 synchronous=conf.database.sqlite_synchronous))
         _configured = True
+
+
+def connection_url(url):
+    """``url`` with ``charset=utf8mb4`` added for MySQL/MariaDB if unset.
+
+    oslo.db connects to MySQL with charset=utf8 (3-byte UTF-8) unless the
+    URL names one; a name or tag with a character beyond U+FFFF (an emoji)
+    was then a 500 on MariaDB alone.
+    """
+    if not url:
+        return url
+    parsed = sa.engine.make_url(url)
+    if (parsed.get_backend_name() != 'mysql'
+            or 'charset' in parsed.query):
+        return url
+    return parsed.update_query_dict({'charset': 'utf8mb4'}).render_as_string(
+        hide_password=False)
 
 
 def get_engine():

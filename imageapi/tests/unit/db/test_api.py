@@ -77,3 +77,20 @@ class TransitionTableTest(tests_base.TestCase):
                     if b != 'killed' and a in ours and b in ours}
 
         self.assertEqual(expected, set(db_api.ALLOWED_TRANSITIONS))
+
+
+class ConnectionURLTest(tests_base.TestCase):
+
+    def test_mysql_without_charset_gets_utf8mb4(self):
+        self.assertEqual(
+            'mysql+pymysql://u:p%40ss@127.0.0.1/images?charset=utf8mb4',
+            db_api.connection_url('mysql+pymysql://u:p%40ss@127.0.0.1/images'))
+
+    def test_mysql_charset_given_is_kept(self):
+        url = 'mysql+pymysql://u@h/images?charset=latin1'
+        self.assertEqual(url, db_api.connection_url(url))
+
+    def test_other_databases_untouched(self):
+        for url in ('postgresql+psycopg2://u@h/images',
+                    'sqlite:////var/lib/imageapi/imageapi.sqlite', None):
+            self.assertEqual(url, db_api.connection_url(url))

@@ -151,6 +151,18 @@ class _StoredInputTests:
                              "longer than 65535 bytes in UTF-8.")
         self.assertNothingChanged()
 
+    def test_create_characters_beyond_u_ffff_are_stored(self):
+        # An emoji: 4-byte UTF-8, which MariaDB refuses on a charset=utf8
+        # connection (db_api.connection_url adds utf8mb4; CI's admin URL
+        # names it too).
+        name = 'cirros \U0001F680'
+
+        image = self.create_image(name=name, tags=[name], k=name)
+
+        shown = self.show_image(image['id'])
+        self.assertEqual((name, [name], name),
+                         (shown['name'], shown['tags'], shown['k']))
+
     def test_create_property_value_of_65535_bytes_is_stored(self):
         # NOTE: no character beyond U+FFFF: oslo.db connects to MySQL with
         # charset=utf8 (utf8mb3) unless the URL names one, and MariaDB then
