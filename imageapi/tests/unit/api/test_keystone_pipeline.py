@@ -145,8 +145,12 @@ class TestKeystonePipeline(base.TestCase):
         self.assertIsNone(current.project_id)
 
 
-def record_contexts(test, logger_name, text):
-    """Contexts current when ``logger_name`` logs a line containing ``text``."""
+def record_contexts(test, logger_name, text, level=logging.DEBUG):
+    """Contexts current when ``logger_name`` logs a line containing ``text``.
+
+    The logger's level is lowered to ``level`` for the test: how the test
+    runner configured logging (OS_LOG_CAPTURE, OS_DEBUG) must not decide.
+    """
     seen = []
 
     class Recorder(logging.Handler):
@@ -157,6 +161,8 @@ def record_contexts(test, logger_name, text):
     logger = logging.getLogger(logger_name)
     logger.addHandler(handler)
     test.addCleanup(logger.removeHandler, handler)
+    test.addCleanup(logger.setLevel, logger.level)
+    logger.setLevel(level)
     return seen
 
 
@@ -171,9 +177,6 @@ class TestNoAuthLogContext(base.TestCase):
 
     def test_each_request_logs_with_its_own_id_and_identity(self):
         seen = record_contexts(self, 'oslo_policy.policy', 'enforce')
-        logger = logging.getLogger('oslo_policy.policy')
-        self.addCleanup(logger.setLevel, logger.level)
-        logger.setLevel(logging.DEBUG)
         ids = []
         for user in ('first-user', 'second-user'):
             req = webob.Request.blank('/v2/images')
