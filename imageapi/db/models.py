@@ -134,3 +134,105 @@ class ImageMember(BASE, _Base):
     status = sa.Column(sa.String(20), nullable=False, default='pending')
     # Glance's column; sharing onwards is not implemented by either.
     can_share = sa.Column(sa.Boolean, nullable=False, default=False)
+
+
+# The metadata definitions catalog (/v2/metadefs): namespaces and the objects,
+# properties, tags and resource type associations in them. Names are
+# String(80) as in Glance; the API schemas cap every string at what its
+# column holds on SQLite, PostgreSQL and MariaDB.
+
+class MetadefNamespace(BASE, _Base):
+    __tablename__ = 'metadef_namespaces'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace',
+                            name='uq_metadef_namespaces_namespace'),
+        sa.Index('ix_metadef_namespaces_owner', 'owner'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace = sa.Column(sa.String(80), nullable=False)
+    display_name = sa.Column(sa.String(80))
+    description = sa.Column(sa.Text)
+    visibility = sa.Column(sa.String(32), nullable=False, default='private')
+    protected = sa.Column(sa.Boolean, nullable=False, default=False)
+    owner = sa.Column(sa.String(255), nullable=False)
+
+
+class MetadefObject(BASE, _Base):
+    __tablename__ = 'metadef_objects'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace_id', 'name',
+                            name='uq_metadef_objects_namespace_id_name'),
+        sa.Index('ix_metadef_objects_name', 'name'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace_id = sa.Column(sa.Integer, sa.ForeignKey('metadef_namespaces.id'),
+                             nullable=False)
+    name = sa.Column(sa.String(80), nullable=False)
+    description = sa.Column(sa.Text)
+    # JSON text: the list of required property names, and the properties.
+    required = sa.Column(sa.Text)
+    json_schema = sa.Column(sa.Text, nullable=False)
+
+
+class MetadefProperty(BASE, _Base):
+    __tablename__ = 'metadef_properties'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace_id', 'name',
+                            name='uq_metadef_properties_namespace_id_name'),
+        sa.Index('ix_metadef_properties_name', 'name'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace_id = sa.Column(sa.Integer, sa.ForeignKey('metadef_namespaces.id'),
+                             nullable=False)
+    name = sa.Column(sa.String(80), nullable=False)
+    # JSON text: the property definition without its name.
+    json_schema = sa.Column(sa.Text, nullable=False)
+
+
+class MetadefTag(BASE, _Base):
+    __tablename__ = 'metadef_tags'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace_id', 'name',
+                            name='uq_metadef_tags_namespace_id_name'),
+        sa.Index('ix_metadef_tags_name', 'name'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace_id = sa.Column(sa.Integer, sa.ForeignKey('metadef_namespaces.id'),
+                             nullable=False)
+    name = sa.Column(sa.String(80), nullable=False)
+
+
+class MetadefResourceType(BASE, _Base):
+    """A kind of resource namespaces apply to (OS::Glance::Image, ...).
+
+    Created on first association; ``protected`` ones came from a catalog
+    file (imageapi-manage db load_metadefs).
+    """
+
+    __tablename__ = 'metadef_resource_types'
+    __table_args__ = (
+        sa.UniqueConstraint('name', name='uq_metadef_resource_types_name'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    name = sa.Column(sa.String(80), nullable=False)
+    protected = sa.Column(sa.Boolean, nullable=False, default=False)
+
+
+class MetadefNamespaceResourceType(BASE, _Base):
+    __tablename__ = 'metadef_namespace_resource_types'
+    __table_args__ = (
+        sa.Index('ix_metadef_ns_res_types_namespace_id', 'namespace_id'),
+    )
+
+    resource_type_id = sa.Column(
+        sa.Integer, sa.ForeignKey('metadef_resource_types.id'),
+        primary_key=True)
+    namespace_id = sa.Column(
+        sa.Integer, sa.ForeignKey('metadef_namespaces.id'), primary_key=True)
+    properties_target = sa.Column(sa.String(80))
+    prefix = sa.Column(sa.String(80))
