@@ -11,8 +11,8 @@ from imageapi.api.v2.metadefs import access
 from imageapi.api.v2.metadefs import objects
 from imageapi.api.v2.metadefs import properties
 from imageapi.api.v2.metadefs import resource_types
-from imageapi.api.v2.metadefs import schemas
 from imageapi.common import exception
+from imageapi.common import metadef_schemas
 from imageapi.common import wsgi
 from imageapi.db.metadefs import namespaces as db_namespaces
 
@@ -74,7 +74,7 @@ def _list_params(conf, params):
     if sort_key not in db_namespaces.SORT_KEYS:
         raise exception.InvalidSortKey(key=sort_key)
     visibility = params.get('visibility') or None
-    if visibility is not None and visibility not in schemas.VISIBILITIES:
+    if visibility is not None and visibility not in metadef_schemas.VISIBILITIES:
         raise exception.BadRequest(
             reason='Invalid visibility value: %s' % visibility)
     resource_types = [name for name in
@@ -103,11 +103,11 @@ def _content(body):
     """The parts a create body holds, as the repository takes them."""
     props = body.get('properties') or {}
     for name, definition in props.items():
-        schemas.check_property_size(name, definition)
+        metadef_schemas.check_property_size(name, definition)
     for obj in body.get('objects') or ():
         if 'name' not in obj:
             raise exception.BadRequest(reason='Every object needs a name.')
-        schemas.check_object_size(obj)
+        metadef_schemas.check_object_size(obj)
     for tag in body.get('tags') or ():
         if 'name' not in tag:
             raise exception.BadRequest(reason='Every tag needs a name.')
@@ -125,10 +125,10 @@ class NamespacesController:
     def __init__(self, conf, enforcer):
         self.conf = conf
         self.enforcer = enforcer
-        self.documents = schemas.documents()
+        self.documents = metadef_schemas.documents()
 
     def _validate(self, body):
-        schemas.validate(self.documents['namespace'], 'namespace', body)
+        metadef_schemas.validate(self.documents['namespace'], 'namespace', body)
 
     # ------------------------------------------------------------ read
     def index(self, req, ctx):

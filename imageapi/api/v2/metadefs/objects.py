@@ -5,7 +5,7 @@ such as a CPU topology. Checks follow glance/api/v2/metadef_objects.py.
 """
 
 from imageapi.api.v2.metadefs import access
-from imageapi.api.v2.metadefs import schemas
+from imageapi.common import metadef_schemas
 from imageapi.common import wsgi
 from imageapi.db.metadefs import parts as db_parts
 
@@ -35,10 +35,10 @@ def object_view(namespace, obj, prefix=None):
 
 
 def _object_body(document, body):
-    schemas.validate(document, 'object', body)
+    metadef_schemas.validate(document, 'object', body)
     for name, definition in (body.get('properties') or {}).items():
-        schemas.validate_definition(definition)
-    schemas.check_object_size(body)
+        metadef_schemas.validate_definition(definition)
+    metadef_schemas.check_object_size(body)
     return {'name': body['name'], 'description': body.get('description'),
             'required': body.get('required'),
             'properties': body.get('properties') or {}}
@@ -48,7 +48,7 @@ class ObjectsController:
 
     def __init__(self, enforcer):
         self.enforcer = enforcer
-        self.documents = schemas.documents()
+        self.documents = metadef_schemas.documents()
 
     def index(self, req, ctx, namespace):
         access.get_namespace(self.enforcer, ctx, namespace,

@@ -5,8 +5,8 @@ metadata key. Checks follow glance/api/v2/metadef_properties.py.
 """
 
 from imageapi.api.v2.metadefs import access
-from imageapi.api.v2.metadefs import schemas
 from imageapi.common import exception
+from imageapi.common import metadef_schemas
 from imageapi.common import wsgi
 from imageapi.db.metadefs import parts as db_parts
 from imageapi.db.metadefs import resource_types as db_resource_types
@@ -29,12 +29,12 @@ class PropertiesController:
 
     def __init__(self, enforcer):
         self.enforcer = enforcer
-        self.documents = schemas.documents()
+        self.documents = metadef_schemas.documents()
 
     def _property_body(self, body):
-        schemas.validate(self.documents['property'], 'property', body)
+        metadef_schemas.validate(self.documents['property'], 'property', body)
         definition = {k: v for k, v in body.items() if k != 'name'}
-        schemas.check_property_size(body['name'], definition)
+        metadef_schemas.check_property_size(body['name'], definition)
         return {'name': body['name'], 'definition': definition}
 
     def index(self, req, ctx, namespace):

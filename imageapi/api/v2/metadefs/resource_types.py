@@ -6,7 +6,7 @@ Checks follow glance/api/v2/metadef_resource_types.py.
 """
 
 from imageapi.api.v2.metadefs import access
-from imageapi.api.v2.metadefs import schemas
+from imageapi.common import metadef_schemas
 from imageapi.common import wsgi
 from imageapi.db.metadefs import resource_types as db_resource_types
 
@@ -22,7 +22,7 @@ class ResourceTypesController:
 
     def __init__(self, enforcer):
         self.enforcer = enforcer
-        self.documents = schemas.documents()
+        self.documents = metadef_schemas.documents()
 
     def index(self, req, ctx):
         self.enforcer.authorize(ctx, 'list_metadef_resource_types',
@@ -43,8 +43,8 @@ class ResourceTypesController:
         body = req.read_json()
         access.get_namespace(self.enforcer, ctx, namespace,
                              'add_metadef_resource_type_association')
-        schemas.validate(self.documents['resource_type'], 'resource_type',
-                         body)
+        metadef_schemas.validate(self.documents['resource_type'],
+                                 'resource_type', body)
         created = db_resource_types.resource_type_association_create(
             ctx, namespace, body)
         return wsgi.json_response(association_view(created), status=201)

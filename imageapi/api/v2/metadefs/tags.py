@@ -8,8 +8,8 @@ Checks follow glance/api/v2/metadef_tags.py.
 from oslo_utils import strutils
 
 from imageapi.api.v2.metadefs import access
-from imageapi.api.v2.metadefs import schemas
 from imageapi.common import exception
+from imageapi.common import metadef_schemas
 from imageapi.common import wsgi
 from imageapi.db.metadefs import parts as db_parts
 
@@ -27,11 +27,11 @@ class TagsController:
 
     def __init__(self, enforcer):
         self.enforcer = enforcer
-        self.documents = schemas.documents()
+        self.documents = metadef_schemas.documents()
 
     def _tag_name(self, name):
         """A tag name from the path: 400 unless it fits the tag schema."""
-        schemas.validate(self.documents['tag'], 'tag', {'name': name})
+        metadef_schemas.validate(self.documents['tag'], 'tag', {'name': name})
         return name
 
     def index(self, req, ctx, namespace):
@@ -57,7 +57,7 @@ class TagsController:
         body = req.read_json()
         access.get_namespace(self.enforcer, ctx, namespace,
                              'add_metadef_tags')
-        schemas.validate(self.documents['tags'], 'tags', body)
+        metadef_schemas.validate(self.documents['tags'], 'tags', body)
         names = []
         for tag in body.get('tags') or ():
             if 'name' not in tag:
@@ -77,7 +77,7 @@ class TagsController:
         body = req.read_json()
         access.get_namespace(self.enforcer, ctx, namespace,
                              'modify_metadef_tag')
-        schemas.validate(self.documents['tag'], 'tag', body)
+        metadef_schemas.validate(self.documents['tag'], 'tag', body)
         updated = db_parts.part_update(ctx, 'tag', namespace, tag_name,
                                        {'name': body['name']})
         return wsgi.json_response(tag_view(updated))
