@@ -69,23 +69,22 @@ def read_document(filename):
     return document
 
 
-def load(path=None, merge=False, prefer_new=False, overwrite=False,
-         out=sys.stdout):
+def load(path=None, merge=False, prefer_new=False, overwrite=False):
     """Load every .json file of ``path`` (or one file); returns an exit status."""
     if (prefer_new or overwrite) and not merge:
-        print('--prefer_new and --overwrite need --merge.', file=out)
+        print('--prefer_new and --overwrite need --merge.')
         return 2
     if prefer_new and overwrite:
-        print('Use either --prefer_new or --overwrite, not both.', file=out)
+        print('Use either --prefer_new or --overwrite, not both.')
         return 2
     path = path or default_path()
     try:
         filenames = _files(path)
     except OSError as exc:
-        print('Cannot read %s: %s' % (path, exc), file=out)
+        print('Cannot read %s: %s' % (path, exc))
         return 1
     if not filenames:
-        print('No .json files in %s.' % path, file=out)
+        print('No .json files in %s.' % path)
         return 1
     admin = context.get_admin_context()
     status = 0
@@ -96,17 +95,17 @@ def load(path=None, merge=False, prefer_new=False, overwrite=False,
                 admin, document, merge=merge, prefer_new=prefer_new,
                 overwrite=overwrite)
         except (OSError, ValueError, exception.ImageAPIException) as exc:
-            print('%s: not loaded: %s' % (filename, exc), file=out)
+            print('%s: not loaded: %s' % (filename, exc))
             status = 1
             continue
         print('%s: namespace %s %s' % (filename, document['namespace'],
-                                       outcome), file=out)
+                                       outcome))
     return status
 
 
-def unload(out=sys.stdout):
+def unload():
     count = catalog.catalog_unload(context.get_admin_context())
-    print('%d namespaces unloaded' % count, file=out)
+    print('%d namespaces unloaded' % count)
     return 0
 
 
@@ -121,7 +120,7 @@ def file_name(namespace, taken):
     return name
 
 
-def export(path=None, out=sys.stdout):
+def export(path=None):
     """Write every namespace to ``path`` (created if missing), one file each.
 
     The default is the current directory, not the shipped catalog: an
@@ -136,6 +135,5 @@ def export(path=None, out=sys.stdout):
             json.dump(document, f, indent=4, sort_keys=True,
                       ensure_ascii=False)
             f.write('\n')
-        print('namespace %s: %s' % (document['namespace'], filename),
-              file=out)
+        print('namespace %s: %s' % (document['namespace'], filename))
     return 0

@@ -230,7 +230,10 @@ def documents():
 
 _NAME = {'type': 'string', 'maxLength': NAME_LENGTH}
 _NAMED = {'type': 'object', 'properties': {'name': _NAME}}
-_PROPERTY_NAMES = {'type': 'object', 'propertyNames': _NAME}
+# Draft 4 has no propertyNames: a key longer than a name is "additional".
+_PROPERTY_NAMES = {'type': 'object',
+                   'patternProperties': {r'^[\s\S]{0,%d}\Z' % NAME_LENGTH: {}},
+                   'additionalProperties': False}
 # Where Glance's documents leave a length open that a column bounds.
 LIMITS = {
     'namespace': {'properties': {
@@ -307,6 +310,9 @@ def _validate(schema, body):
     error = jsonschema.exceptions.best_match(validator.iter_errors(body))
     if error is not None:
         reason = error.message
+        if error.absolute_path:
+            reason += ' (in %s)' % '/'.join(str(p) for p in
+                                           error.absolute_path)
         if len(reason) > 1024:
             reason = reason[:1024] + '...'
         raise exception.SchemaValidationError(
