@@ -64,8 +64,8 @@ class TagsController:
                 raise exception.BadRequest(reason='Every tag needs a name.')
             names.append(tag['name'])
         try:
-            append = strutils.bool_from_string(req.headers.get(APPEND_HEADER),
-                                               strict=True)
+            append = strutils.bool_from_string(
+                req.headers.get(APPEND_HEADER, 'false'), strict=True)
         except ValueError:
             raise exception.BadRequest(
                 reason='%s must be true or false.' % APPEND_HEADER)
