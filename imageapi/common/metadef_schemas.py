@@ -311,8 +311,8 @@ def _validate(schema, body):
     if error is not None:
         reason = error.message
         if error.absolute_path:
-            reason += ' (in %s)' % '/'.join(str(p) for p in
-                                           error.absolute_path)
+            where = '/'.join(str(part) for part in error.absolute_path)
+            reason += ' (in %s)' % where
         if len(reason) > 1024:
             reason = reason[:1024] + '...'
         raise exception.SchemaValidationError(

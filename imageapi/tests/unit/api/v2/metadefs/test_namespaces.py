@@ -1,5 +1,7 @@
 """/v2/metadefs/namespaces[/{namespace}]: list, show, create, update, delete, emptying."""
 
+import datetime
+
 from imageapi.tests.unit.api.v2 import base
 from imageapi.tests.unit.api.v2.metadefs import base as md_base
 from imageapi.tests.unit.api.v2.metadefs.base import NS_PATH
@@ -244,8 +246,8 @@ class ListTest(md_base.MetadefsTestCase):
     def test_list_as_admin_shows_all(self):
         for name in ('OS::A', 'OS::B'):
             self.create_namespace(name, project=base.PROJECT_B)
-        self.assertEqual(2, len(self._names(self.api_get(NS_PATH,
-                                                          admin=True))))
+        resp = self.api_get(NS_PATH, admin=True)
+        self.assertEqual(2, len(self._names(resp)))
 
     def test_list_has_schema_and_first_links(self):
         body = self.api_get(NS_PATH + '?visibility=public').json
@@ -297,7 +299,6 @@ class ListTest(md_base.MetadefsTestCase):
         self.assertEqual(['OS::2', 'OS::3', 'OS::1'], seen)
 
     def test_list_default_order_is_newest_first(self):
-        import datetime
         clock = self.freeze_time(datetime.datetime(2026, 1, 1))
         self.create_namespace('OS::Old')
         clock.return_value = datetime.datetime(2026, 1, 2)
