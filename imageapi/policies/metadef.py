@@ -10,8 +10,8 @@ from oslo_policy import policy
 from imageapi.policies import base
 
 METADEF_ADMIN = 'rule:metadef_admin'
-READ_NAMESPACE = ('%s or (role:reader and (project_id:%%(project_id)s or '
-                  '"public":%%(visibility)s))' % base.ADMIN)
+READ_NAMESPACE = ("%s or (role:reader and (project_id:%%(project_id)s or "
+                  "'public':%%(visibility)s))" % base.ADMIN)
 
 _NS = '/v2/metadefs/namespaces'
 _ONE = _NS + '/{namespace_name}'
