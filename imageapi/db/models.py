@@ -7,6 +7,7 @@ schema with them.
 
 from oslo_db.sqlalchemy import models
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy import orm
 
 BASE = orm.declarative_base()
@@ -141,6 +142,19 @@ class ImageMember(BASE, _Base):
 # String(80) as in Glance; the API schemas cap every string at what its
 # column holds on SQLite, PostgreSQL and MariaDB.
 
+
+def metadef_name():
+    """A name column type: 80 characters, compared byte for byte everywhere.
+
+    MariaDB's default collation ignores case, so 'OS::A' and 'os::a' would
+    be one name there and two on PostgreSQL and SQLite; a binary collation
+    makes them two on all three.
+    """
+    return sa.String(80).with_variant(
+        mysql.VARCHAR(80, charset='utf8mb4', collation='utf8mb4_bin'),
+        'mysql', 'mariadb')
+
+
 class MetadefNamespace(BASE, _Base):
     __tablename__ = 'metadef_namespaces'
     __table_args__ = (
@@ -150,7 +164,7 @@ class MetadefNamespace(BASE, _Base):
     )
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    namespace = sa.Column(sa.String(80), nullable=False)
+    namespace = sa.Column(metadef_name(), nullable=False)
     display_name = sa.Column(sa.String(80))
     description = sa.Column(sa.Text)
     visibility = sa.Column(sa.String(32), nullable=False, default='private')
@@ -169,7 +183,7 @@ class MetadefObject(BASE, _Base):
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
     namespace_id = sa.Column(sa.Integer, sa.ForeignKey('metadef_namespaces.id'),
                              nullable=False)
-    name = sa.Column(sa.String(80), nullable=False)
+    name = sa.Column(metadef_name(), nullable=False)
     description = sa.Column(sa.Text)
     # JSON text: the list of required property names, and the properties.
     required = sa.Column(sa.Text)
@@ -187,7 +201,7 @@ class MetadefProperty(BASE, _Base):
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
     namespace_id = sa.Column(sa.Integer, sa.ForeignKey('metadef_namespaces.id'),
                              nullable=False)
-    name = sa.Column(sa.String(80), nullable=False)
+    name = sa.Column(metadef_name(), nullable=False)
     # JSON text: the property definition without its name.
     json_schema = sa.Column(sa.Text, nullable=False)
 
@@ -203,7 +217,7 @@ class MetadefTag(BASE, _Base):
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
     namespace_id = sa.Column(sa.Integer, sa.ForeignKey('metadef_namespaces.id'),
                              nullable=False)
-    name = sa.Column(sa.String(80), nullable=False)
+    name = sa.Column(metadef_name(), nullable=False)
 
 
 class MetadefResourceType(BASE, _Base):
@@ -219,7 +233,7 @@ class MetadefResourceType(BASE, _Base):
     )
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    name = sa.Column(sa.String(80), nullable=False)
+    name = sa.Column(metadef_name(), nullable=False)
     protected = sa.Column(sa.Boolean, nullable=False, default=False)
 
 

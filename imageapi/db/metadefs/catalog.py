@@ -27,16 +27,16 @@ def _find(connection, context, name):
 def _merge_named(connection, table, kind, namespace_id, values_by_name,
                  prefer_new):
     """Insert the rows missing by name; replace the others if ``prefer_new``."""
-    existing = set(connection.execute(sa.select(table.c.name).where(
-        table.c.namespace_id == namespace_id)).scalars())
+    existing = dict((row.name, row.id) for row in connection.execute(
+        sa.select(table.c.name, table.c.id).where(
+            table.c.namespace_id == namespace_id)))
     for name, values in values_by_name.items():
         if name not in existing:
             rows.insert(connection, table, kind,
                         dict(values, namespace_id=namespace_id))
         elif prefer_new:
             connection.execute(table.update().where(
-                table.c.namespace_id == namespace_id,
-                table.c.name == name).values(**values))
+                table.c.id == existing[name]).values(**values))
 
 
 def _merge(connection, namespace_row, document, prefer_new):
@@ -71,6 +71,7 @@ def _merge(connection, namespace_row, document, prefer_new):
 
 
 @db_api._writer
+@rows.storable
 def catalog_namespace_load(context, document, merge=False, prefer_new=False,
                            overwrite=False):
     """Load one namespace document.

@@ -113,6 +113,7 @@ def namespace_find(context, visibility=None, resource_types=None,
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @db_api._writer
+@rows.storable
 def namespace_create(context, values, objects=(), properties=None, tags=(),
                      associations=()):
     """Create a namespace with its content, all or nothing.
@@ -131,6 +132,7 @@ def namespace_create(context, values, objects=(), properties=None, tags=(),
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @db_api._writer
+@rows.storable
 def namespace_update(context, name, values):
     """Replace the fields of a namespace; it may be renamed.
 

@@ -28,15 +28,19 @@ def _values(kind, part):
     return {'name': part['name']}
 
 
-def _get(connection, kind, namespace_row, name):
-    table, to_dict = KINDS[kind]
-    row = connection.execute(sa.select(table).where(
+def _row(connection, kind, namespace_row, name):
+    table = KINDS[kind][0]
+    row = rows.exact(connection.execute(sa.select(table).where(
         table.c.namespace_id == namespace_row['id'],
-        table.c.name == name)).mappings().first()
+        table.c.name == name)), 'name', name)
     if row is None:
         raise exception.MetadefPartNotFound(
             kind=kind, name=name, namespace=namespace_row['namespace'])
-    return to_dict(row)
+    return row
+
+
+def _get(connection, kind, namespace_row, name):
+    return KINDS[kind][1](_row(connection, kind, namespace_row, name))
 
 
 @db_api.main_context_manager.reader
@@ -64,6 +68,7 @@ def part_get(context, kind, namespace, name):
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @db_api._writer
+@rows.storable
 def part_create(context, kind, namespace, part):
     """Add an object, property or tag to a namespace.
 
@@ -79,6 +84,7 @@ def part_create(context, kind, namespace, part):
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @db_api._writer
+@rows.storable
 def part_update(context, kind, namespace, name, part):
     """Replace an object, property or tag; it may be renamed.
 
@@ -88,11 +94,10 @@ def part_update(context, kind, namespace, name, part):
     table = KINDS[kind][0]
     connection = context.session.connection()
     ns_row = rows.namespace_row(connection, context, namespace)
-    _get(connection, kind, ns_row, name)
+    row = _row(connection, kind, ns_row, name)
     try:
         connection.execute(
-            table.update().where(table.c.namespace_id == ns_row['id'],
-                                 table.c.name == name)
+            table.update().where(table.c.id == row['id'])
             .values(updated_at=timeutils.utcnow(), **_values(kind, part)))
     except db_exc.DBDuplicateEntry:
         raise exception.MetadefDuplicate(kind=kind, name=part['name'])
@@ -108,15 +113,13 @@ def part_delete(context, kind, namespace, name):
     table = KINDS[kind][0]
     connection = context.session.connection()
     ns_row = rows.namespace_row(connection, context, namespace)
-    result = connection.execute(table.delete().where(
-        table.c.namespace_id == ns_row['id'], table.c.name == name))
-    if not result.rowcount:
-        raise exception.MetadefPartNotFound(kind=kind, name=name,
-                                            namespace=namespace)
+    row = _row(connection, kind, ns_row, name)
+    connection.execute(table.delete().where(table.c.id == row['id']))
 
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @db_api._writer
+@rows.storable
 def tag_create_many(context, namespace, names, append=False):
     """Add tags to a namespace, replacing its tags unless ``append``.
 

@@ -40,6 +40,7 @@ def resource_type_association_find(context, namespace):
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @db_api._writer
+@rows.storable
 def resource_type_association_create(context, namespace, values):
     """Associate a namespace with a resource type (created if missing).
 
@@ -62,14 +63,16 @@ def resource_type_association_delete(context, namespace, name):
     """
     connection = context.session.connection()
     row = rows.namespace_row(connection, context, namespace)
-    type_id = connection.execute(sa.select(rows.RESOURCE_TYPES.c.id).where(
-        rows.RESOURCE_TYPES.c.name == name)).scalar()
-    if type_id is None:
+    table = rows.RESOURCE_TYPES
+    found = rows.exact(connection.execute(
+        sa.select(table.c.id, table.c.name).where(table.c.name == name)),
+        'name', name)
+    if found is None:
         raise exception.MetadefResourceTypeNotFound(name=name)
     table = rows.ASSOCIATIONS
     result = connection.execute(table.delete().where(
         table.c.namespace_id == row['id'],
-        table.c.resource_type_id == type_id))
+        table.c.resource_type_id == found['id']))
     if not result.rowcount:
         raise exception.MetadefAssociationNotFound(name=name,
                                                    namespace=namespace)

@@ -4,6 +4,7 @@ namespaces.py, parts.py, resource_types.py and catalog.py call these inside thei
 reader or writer blocks; nothing here opens a transaction.
 """
 
+import functools
 import json
 
 from oslo_db import exception as db_exc
@@ -23,6 +24,30 @@ ASSOCIATIONS = models.MetadefNamespaceResourceType.__table__
 
 NAMESPACE_FIELDS = ('namespace', 'display_name', 'description', 'visibility',
                     'protected', 'owner')
+
+
+def storable(fn):
+    """Make a value the database connection refuses a 400, not a 500.
+
+    The API checks lengths and refuses NUL before the database; what is
+    left is a character the connection cannot carry, such as a 4-byte
+    UTF-8 character on a MariaDB connection left at oslo.db's default
+    ``charset=utf8`` (set ``?charset=utf8mb4`` in [database] connection to
+    store them).
+    """
+    @functools.wraps(fn)
+    def wrapped(context, *args, **kwargs):
+        # Named: oslo.db's decorators read the first argument's name.
+        try:
+            return fn(context, *args, **kwargs)
+        except db_exc.DBError as exc:
+            if not isinstance(exc.inner_exception, sa.exc.DataError):
+                raise
+            raise exception.BadRequest(
+                reason='The database cannot store a value of the request; '
+                       'it may hold characters its connection does not '
+                       'take.')
+    return wrapped
 
 
 def visible(context):
@@ -78,14 +103,25 @@ def association_dict(row):
     return _times(row, result)
 
 
+def exact(result, column, name):
+    """The row of ``result`` whose ``column`` is exactly ``name``, or None.
+
+    MariaDB compares with PAD SPACE: 'a' = 'a ' in SQL, even in a binary
+    collation. The other databases do not; so the SQL match only narrows,
+    and Python picks.
+    """
+    return next((row for row in result.mappings() if row[column] == name),
+                None)
+
+
 def namespace_row(connection, context, name):
     """The namespaces row ``name``, if the caller may see it.
 
     :raises MetadefNamespaceNotFound: no such namespace, or not visible.
     """
-    row = connection.execute(
+    row = exact(connection.execute(
         sa.select(NAMESPACES).where(NAMESPACES.c.namespace == name,
-                                    visible(context))).mappings().first()
+                                    visible(context))), 'namespace', name)
     if row is None:
         raise exception.MetadefNamespaceNotFound(namespace=name)
     return row
@@ -155,10 +191,10 @@ def insert_namespace(connection, values):
 def resource_type_id(connection, name, protected=False):
     """The id of resource type ``name``, created if missing."""
     table = RESOURCE_TYPES
-    found = connection.execute(sa.select(table.c.id).where(
-        table.c.name == name)).scalar()
+    found = exact(connection.execute(sa.select(table.c.id, table.c.name).where(
+        table.c.name == name)), 'name', name)
     if found is not None:
-        return found
+        return found['id']
     return insert(connection, table, 'resource type',
                   {'name': name, 'protected': protected}
                   ).inserted_primary_key[0]

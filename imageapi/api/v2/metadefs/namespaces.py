@@ -181,7 +181,8 @@ class NamespacesController:
         created = db_namespaces.namespace_create(ctx, values, **content)
         return wsgi.json_response(
             namespace_view(created), status=201,
-            headers={'Location': access.namespace_path(body['namespace'])})
+            headers={'Location': parse.quote(
+                access.namespace_path(body['namespace']), safe='/:')})
 
     def update(self, req, ctx, namespace):
         body = req.read_json()

@@ -7,11 +7,20 @@ Create Date: 2026-12-01
 
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 revision = '0004'
 down_revision = '0003'
 branch_labels = None
 depends_on = None
+
+
+def _name():
+    # Binary collation on MariaDB/MySQL: names differing in case are two
+    # names there too, as on PostgreSQL and SQLite.
+    return sa.String(length=80).with_variant(
+        mysql.VARCHAR(80, charset='utf8mb4', collation='utf8mb4_bin'),
+        'mysql', 'mariadb')
 
 
 def _timestamps():
@@ -25,7 +34,7 @@ def _namespace_part(table, *columns):
         table,
         sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
         sa.Column('namespace_id', sa.Integer(), nullable=False),
-        sa.Column('name', sa.String(length=80), nullable=False),
+        sa.Column('name', _name(), nullable=False),
         *columns, *_timestamps(),
         sa.ForeignKeyConstraint(['namespace_id'], ['metadef_namespaces.id']),
         sa.PrimaryKeyConstraint('id'),
@@ -39,7 +48,7 @@ def upgrade():
     op.create_table(
         'metadef_namespaces',
         sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column('namespace', sa.String(length=80), nullable=False),
+        sa.Column('namespace', _name(), nullable=False),
         sa.Column('display_name', sa.String(length=80), nullable=True),
         sa.Column('description', sa.Text(), nullable=True),
         sa.Column('visibility', sa.String(length=32), nullable=False),
@@ -62,7 +71,7 @@ def upgrade():
     op.create_table(
         'metadef_resource_types',
         sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column('name', sa.String(length=80), nullable=False),
+        sa.Column('name', _name(), nullable=False),
         sa.Column('protected', sa.Boolean(), nullable=False),
         *_timestamps(),
         sa.PrimaryKeyConstraint('id'),

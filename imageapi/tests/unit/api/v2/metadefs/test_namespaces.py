@@ -38,6 +38,12 @@ class CreateTest(md_base.MetadefsTestCase):
                              admin=True)
         self.assertTrue(resp.headers['Location'].endswith(ns_path('OS::L')))
 
+    def test_create_non_ascii_sets_quoted_location(self):
+        resp = self.api_post(NS_PATH, json_body={'namespace': 'OS::\u00e9'},
+                             admin=True)
+        self.assertTrue(resp.headers['Location'].endswith(
+            ns_path('OS::%C3%A9')))
+
     def test_create_with_content_returns_it_all(self):
         body = self.create_namespace('OS::Full', **FULL)
         self.assertEqual({'cpu': string_property('CPU')}, body['properties'])
