@@ -172,52 +172,43 @@ class MetadefNamespace(BASE, _Base):
     owner = sa.Column(sa.String(255), nullable=False)
 
 
-class MetadefObject(BASE, _Base):
-    __tablename__ = 'metadef_objects'
-    __table_args__ = (
-        sa.UniqueConstraint('namespace_id', 'name',
-                            name='uq_metadef_objects_namespace_id_name'),
-        sa.Index('ix_metadef_objects_name', 'name'),
-    )
+class _NamespacePart(_Base):
+    """A row named uniquely inside one namespace: object, property or tag."""
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    namespace_id = sa.Column(sa.Integer, sa.ForeignKey('metadef_namespaces.id'),
-                             nullable=False)
     name = sa.Column(metadef_name(), nullable=False)
+
+    @orm.declared_attr
+    def namespace_id(cls):
+        return sa.Column(sa.Integer, sa.ForeignKey('metadef_namespaces.id'),
+                         nullable=False)
+
+    @orm.declared_attr
+    def __table_args__(cls):
+        table = cls.__tablename__
+        return (sa.UniqueConstraint('namespace_id', 'name',
+                                    name='uq_%s_namespace_id_name' % table),
+                sa.Index('ix_%s_name' % table, 'name'))
+
+
+class MetadefObject(BASE, _NamespacePart):
+    __tablename__ = 'metadef_objects'
+
     description = sa.Column(sa.Text)
     # JSON text: the list of required property names, and the properties.
     required = sa.Column(sa.Text)
     json_schema = sa.Column(sa.Text, nullable=False)
 
 
-class MetadefProperty(BASE, _Base):
+class MetadefProperty(BASE, _NamespacePart):
     __tablename__ = 'metadef_properties'
-    __table_args__ = (
-        sa.UniqueConstraint('namespace_id', 'name',
-                            name='uq_metadef_properties_namespace_id_name'),
-        sa.Index('ix_metadef_properties_name', 'name'),
-    )
 
-    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    namespace_id = sa.Column(sa.Integer, sa.ForeignKey('metadef_namespaces.id'),
-                             nullable=False)
-    name = sa.Column(metadef_name(), nullable=False)
     # JSON text: the property definition without its name.
     json_schema = sa.Column(sa.Text, nullable=False)
 
 
-class MetadefTag(BASE, _Base):
+class MetadefTag(BASE, _NamespacePart):
     __tablename__ = 'metadef_tags'
-    __table_args__ = (
-        sa.UniqueConstraint('namespace_id', 'name',
-                            name='uq_metadef_tags_namespace_id_name'),
-        sa.Index('ix_metadef_tags_name', 'name'),
-    )
-
-    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    namespace_id = sa.Column(sa.Integer, sa.ForeignKey('metadef_namespaces.id'),
-                             nullable=False)
-    name = sa.Column(metadef_name(), nullable=False)
 
 
 class MetadefResourceType(BASE, _Base):
