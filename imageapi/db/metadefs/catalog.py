@@ -19,7 +19,8 @@ SKIPPED = 'skipped'
 
 def _find(connection, context, name):
     try:
-        return rows.namespace_row(connection, context, name)
+        return rows.namespace_row(connection, context, name,
+                                  lock=True)
     except exception.MetadefNamespaceNotFound:
         return None
 

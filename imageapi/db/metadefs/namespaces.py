@@ -140,7 +140,8 @@ def namespace_update(context, name, values):
     :raises MetadefDuplicate: the new name is taken.
     """
     connection = context.session.connection()
-    row = rows.namespace_row(connection, context, name)
+    row = rows.namespace_row(connection, context, name,
+                             lock=True)
     changes = {key: values[key] for key in rows.NAMESPACE_FIELDS
                if key in values}
     changes['updated_at'] = timeutils.utcnow()
@@ -162,7 +163,8 @@ def namespace_delete(context, name):
     :raises MetadefNamespaceNotFound: no such namespace, or not visible.
     """
     connection = context.session.connection()
-    row = rows.namespace_row(connection, context, name)
+    row = rows.namespace_row(connection, context, name,
+                             lock=True)
     rows.delete_content(connection, row['id'])
     connection.execute(rows.NAMESPACES.delete().where(
         rows.NAMESPACES.c.id == row['id']))
@@ -176,5 +178,6 @@ def namespace_empty(context, name, part):
     :raises MetadefNamespaceNotFound: no such namespace, or not visible.
     """
     connection = context.session.connection()
-    row = rows.namespace_row(connection, context, name)
+    row = rows.namespace_row(connection, context, name,
+                             lock=True)
     rows.delete_content(connection, row['id'], [PARTS[part]])

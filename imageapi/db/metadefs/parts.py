@@ -76,7 +76,8 @@ def part_create(context, kind, namespace, part):
     :raises MetadefDuplicate: the name is taken in the namespace.
     """
     connection = context.session.connection()
-    ns_row = rows.namespace_row(connection, context, namespace)
+    ns_row = rows.namespace_row(connection, context, namespace,
+                                lock=True)
     rows.insert(connection, KINDS[kind][0], kind,
                 dict(_values(kind, part), namespace_id=ns_row['id']))
     return _get(connection, kind, ns_row, part['name'])
@@ -93,7 +94,8 @@ def part_update(context, kind, namespace, name, part):
     """
     table = KINDS[kind][0]
     connection = context.session.connection()
-    ns_row = rows.namespace_row(connection, context, namespace)
+    ns_row = rows.namespace_row(connection, context, namespace,
+                                lock=True)
     row = _row(connection, kind, ns_row, name)
     try:
         connection.execute(
@@ -112,7 +114,8 @@ def part_delete(context, kind, namespace, name):
     """
     table = KINDS[kind][0]
     connection = context.session.connection()
-    ns_row = rows.namespace_row(connection, context, namespace)
+    ns_row = rows.namespace_row(connection, context, namespace,
+                                lock=True)
     row = _row(connection, kind, ns_row, name)
     connection.execute(table.delete().where(table.c.id == row['id']))
 
@@ -126,7 +129,8 @@ def tag_create_many(context, namespace, names, append=False):
     :raises MetadefDuplicate: a name twice, or (appending) already there.
     """
     connection = context.session.connection()
-    ns_row = rows.namespace_row(connection, context, namespace)
+    ns_row = rows.namespace_row(connection, context, namespace,
+                                lock=True)
     if not append:
         rows.delete_content(connection, ns_row['id'], [rows.TAGS])
     rows.insert_parts(connection, ns_row['id'],

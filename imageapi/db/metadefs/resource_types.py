@@ -48,7 +48,8 @@ def resource_type_association_create(context, namespace, values):
     :raises MetadefDuplicate: already associated.
     """
     connection = context.session.connection()
-    row = rows.namespace_row(connection, context, namespace)
+    row = rows.namespace_row(connection, context, namespace,
+                             lock=True)
     rows.insert_association(connection, row['id'], values)
     return next(a for a in rows.associations(connection, row['id'])
                 if a['name'] == values['name'])
@@ -62,7 +63,8 @@ def resource_type_association_delete(context, namespace, name):
     :raises MetadefAssociationNotFound: not associated.
     """
     connection = context.session.connection()
-    row = rows.namespace_row(connection, context, namespace)
+    row = rows.namespace_row(connection, context, namespace,
+                             lock=True)
     table = rows.RESOURCE_TYPES
     found = rows.exact(connection.execute(
         sa.select(table.c.id, table.c.name).where(table.c.name == name)),

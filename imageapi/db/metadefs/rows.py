@@ -114,14 +114,19 @@ def exact(result, column, name):
                 None)
 
 
-def namespace_row(connection, context, name):
+def namespace_row(connection, context, name, lock=False):
     """The namespaces row ``name``, if the caller may see it.
 
+    :param lock: SELECT ... FOR UPDATE, in a writer: changes to one
+        namespace and its content queue on its row, so a delete cannot
+        slip between a lookup and an insert that refers to the row.
     :raises MetadefNamespaceNotFound: no such namespace, or not visible.
     """
-    row = exact(connection.execute(
-        sa.select(NAMESPACES).where(NAMESPACES.c.namespace == name,
-                                    visible(context))), 'namespace', name)
+    query = sa.select(NAMESPACES).where(NAMESPACES.c.namespace == name,
+                                        visible(context))
+    if lock:
+        query = query.with_for_update()
+    row = exact(connection.execute(query), 'namespace', name)
     if row is None:
         raise exception.MetadefNamespaceNotFound(namespace=name)
     return row

@@ -6,8 +6,12 @@ their column's length, text columns near MariaDB's 65,535 bytes, unique names, N
 surrogates, case and trailing spaces in names, and NULLs in a sort key.
 """
 
+import threading
 from urllib import parse
 
+import sqlalchemy as sa
+
+from imageapi.db import api as db_api
 from imageapi.tests.unit.api.v2 import base
 from imageapi.tests.unit.api.v2.metadefs import base as md_base
 from imageapi.tests.unit.api.v2.metadefs.base import NS_PATH
@@ -165,4 +169,53 @@ class PostgreSQLTest(base.PostgreSQLMixin, _BackendTests,
 
 
 class MySQLTest(base.MySQLMixin, _BackendTests, md_base.MetadefsTestCase):
+    pass
+
+
+class _AddRacingDeleteTests:
+    """A namespace DELETE that arrives while a tag is being added to it.
+
+    The writers lock the namespace row, so the DELETE waits for the add to
+    commit and then deletes the new tag too; without the lock it would
+    delete the namespace under the add, whose INSERT then fails on the
+    foreign key (a 500).
+    """
+
+    def test_add_tag_racing_namespace_delete_both_succeed(self):
+        self.create_namespace('OS::Race')
+        engine = db_api.get_engine()
+        deleting = []
+
+        def delete_meanwhile(conn, cursor, statement, *args):
+            if deleting or not statement.startswith(
+                    'INSERT INTO metadef_tags'):
+                return
+            thread = threading.Thread(target=lambda: deleting.append(
+                self.api_delete(ns_path('OS::Race'), admin=True)))
+            deleting.append(thread)
+            thread.start()
+            # The DELETE blocks on the namespace row until this
+            # transaction ends; a DELETE that does not block is done here.
+            thread.join(timeout=1)
+
+        sa.event.listen(engine, 'before_cursor_execute', delete_meanwhile)
+        self.addCleanup(sa.event.remove, engine, 'before_cursor_execute',
+                        delete_meanwhile)
+
+        resp = self.api_post(ns_path('OS::Race', 'tags', 't'), admin=True)
+        deleting[0].join()
+
+        self.assertEqual(201, resp.status_int, resp.text)
+        self.assertEqual(204, deleting[1].status_int, deleting[1].text)
+        self.assertFault(self.api_get(ns_path('OS::Race'), admin=True), 404)
+
+
+class AddRacingDeletePostgreSQLTest(base.PostgreSQLMixin,
+                                    _AddRacingDeleteTests,
+                                    md_base.MetadefsTestCase):
+    pass
+
+
+class AddRacingDeleteMySQLTest(base.MySQLMixin, _AddRacingDeleteTests,
+                               md_base.MetadefsTestCase):
     pass
