@@ -15,6 +15,7 @@ from imageapi.db.metadefs import namespaces as db_namespaces
 from imageapi.tests import base
 from imageapi.tests import fixtures as imageapi_fixtures
 
+# The catalog of this checkout, which the tests load by default.
 SHIPPED = metadefs.default_path()
 
 
@@ -53,6 +54,21 @@ class MetadefsManageTest(base.TestCase):
         self.assertGreaterEqual(len(names), 3)
         for name in names:
             metadefs.read_document(os.path.join(SHIPPED, name))
+
+    def test_default_path_prefers_installed_data_files(self):
+        prefix = os.path.join(self.state_path, 'prefix')
+        installed = os.path.join(prefix, 'etc', 'imageapi', 'metadefs')
+        os.makedirs(installed)
+        with mock.patch('sysconfig.get_path', return_value=prefix):
+            self.assertEqual(installed, metadefs.default_path())
+
+    def test_default_path_without_install_is_the_checkout(self):
+        prefix = os.path.join(self.state_path, 'prefix')
+        with mock.patch('sysconfig.get_path', return_value=prefix), \
+                mock.patch('sys.prefix', prefix):
+            found = metadefs.default_path()
+        self.assertTrue(found.endswith(os.path.join('etc', 'metadefs')))
+        self.assertTrue(os.path.isdir(found))
 
     def test_load_default_path_loads_shipped_catalog(self):
         out = self.manage('db', 'load_metadefs')
