@@ -6,6 +6,7 @@ Checks follow glance/api/v2/metadef_resource_types.py.
 """
 
 from imageapi.api.v2.metadefs import access
+from imageapi.common import exception
 from imageapi.common import metadef_schemas
 from imageapi.common import wsgi
 from imageapi.db.metadefs import resource_types as db_resource_types
@@ -53,8 +54,15 @@ class ResourceTypesController:
         current = access.get_namespace(
             self.enforcer, ctx, namespace,
             'remove_metadef_resource_type_association')
-        access.check_deletable(current, 'resource type association',
-                               resource_type)
+        if current['protected']:
+            # As Glance: a missing association is a 404 before the 403.
+            found = db_resource_types.resource_type_association_find(
+                ctx, namespace)
+            if resource_type not in {a['name'] for a in found}:
+                raise exception.MetadefAssociationNotFound(
+                    name=resource_type, namespace=namespace)
+            access.check_deletable(current, 'resource type association',
+                                   resource_type)
         db_resource_types.resource_type_association_delete(ctx, namespace,
                                                            resource_type)
         return wsgi.empty_response()

@@ -105,6 +105,12 @@ class ResourceTypesTest(md_base.MetadefsTestCase):
                                        'OS::Glance::Image'), admin=True)
         self.assertFault(resp, 403)
 
+    def test_dissociate_missing_in_protected_namespace_returns_404(self):
+        self.create_namespace('OS::P', protected=True)
+        resp = self.api_delete(ns_path('OS::P', 'resource_types',
+                                       'OS::Glance::Image'), admin=True)
+        self.assertFault(resp, 404)
+
     def test_dissociate_as_member_returns_403(self):
         self.associate()
         resp = self.api_delete(self.path + '/OS::Glance::Image')
