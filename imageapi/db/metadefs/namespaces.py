@@ -102,12 +102,13 @@ def namespace_find(context, visibility=None, resource_types=None,
         for k in keys])
     if limit is not None:
         query = query.limit(limit)
-    found = []
-    for row in connection.execute(query).mappings().all():
-        namespace = rows.namespace_dict(row)
-        namespace['resource_type_associations'] = rows.associations(
-            connection, row['id'])
-        found.append(namespace)
+    found = [rows.namespace_dict(row)
+             for row in connection.execute(query).mappings()]
+    associations = rows.associations_of(connection,
+                                        [ns['id'] for ns in found])
+    for namespace in found:
+        namespace['resource_type_associations'] = associations[
+            namespace['id']]
     return found
 
 

@@ -223,17 +223,27 @@ def insert_association(connection, namespace_id, values, protected=False):
                                          name=values['name'])
 
 
-def associations(connection, namespace_id):
-    """The resource type associations of a namespace, as dicts."""
+def associations_of(connection, namespace_ids):
+    """The resource type associations of namespaces, as dicts by namespace id."""
+    found = {namespace_id: [] for namespace_id in namespace_ids}
+    if not found:
+        return found
     rows = connection.execute(
-        sa.select(RESOURCE_TYPES.c.name, ASSOCIATIONS.c.prefix,
-                  ASSOCIATIONS.c.properties_target,
+        sa.select(ASSOCIATIONS.c.namespace_id, RESOURCE_TYPES.c.name,
+                  ASSOCIATIONS.c.prefix, ASSOCIATIONS.c.properties_target,
                   ASSOCIATIONS.c.created_at, ASSOCIATIONS.c.updated_at)
         .join(RESOURCE_TYPES,
               RESOURCE_TYPES.c.id == ASSOCIATIONS.c.resource_type_id)
-        .where(ASSOCIATIONS.c.namespace_id == namespace_id)
+        .where(ASSOCIATIONS.c.namespace_id.in_(list(found)))
         .order_by(RESOURCE_TYPES.c.name)).mappings()
-    return [association_dict(row) for row in rows]
+    for row in rows:
+        found[row['namespace_id']].append(association_dict(row))
+    return found
+
+
+def associations(connection, namespace_id):
+    """The resource type associations of a namespace, as dicts."""
+    return associations_of(connection, [namespace_id])[namespace_id]
 
 
 _PART_DICTS = ((OBJECTS, object_dict), (PROPERTIES, property_dict),
