@@ -48,7 +48,11 @@ def namespace_get_detail(context, name):
 
 def _sort_value(key, value):
     # display_name may be NULL, which compares with nothing: sort it as ''.
-    return '' if key == 'display_name' and value is None else value
+    if key == 'display_name' and value is None:
+        value = ''
+    # Bound, so that "protected > true" is SQL and not refused by
+    # SQLAlchemy, which takes a bare True for IS TRUE.
+    return sa.literal(value, rows.NAMESPACES.c[key].type)
 
 
 def _sort_column(key):

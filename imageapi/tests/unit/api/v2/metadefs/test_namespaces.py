@@ -304,6 +304,14 @@ class ListTest(md_base.MetadefsTestCase):
             path = body.get('next')
         self.assertEqual(['OS::2', 'OS::3', 'OS::1'], seen)
 
+    def test_list_pages_by_protected(self):
+        self.create_namespace('OS::1', protected=True)
+        self.create_namespace('OS::2')
+        resp = self.api_get(NS_PATH + '?limit=1&sort_key=protected')
+        self.assertEqual(['OS::1'], self._names(resp))
+        self.assertEqual(['OS::2'], self._names(self.api_get(
+            resp.json['next'])))
+
     def test_list_default_order_is_newest_first(self):
         clock = self.freeze_time(datetime.datetime(2026, 1, 1))
         self.create_namespace('OS::Old')
