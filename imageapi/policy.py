@@ -101,6 +101,19 @@ class Enforcer(policy.Enforcer):
             raise exception.ImageNotFound(image_id=target['id'])
         raise exception.Forbidden(action=action)
 
+    def authorize_namespace(self, context, action, target, name):
+        """As authorize_image, for a metadata definition namespace.
+
+        A caller that may not even get the namespace learns nothing of it:
+        404 (glance/api/v2/policy.py ``MetadefAPIPolicy._enforce``).
+        """
+        if self.check(context, action, target):
+            return
+        if action == 'get_metadef_namespace' or not self.check(
+                context, 'get_metadef_namespace', target):
+            raise exception.MetadefNamespaceNotFound(namespace=name)
+        raise exception.Forbidden(action=action)
+
     def overridden(self, action):
         """True when the policy file sets ``action`` (reloaded if changed)."""
         self.load_rules()

@@ -11,6 +11,12 @@ from imageapi.api.v2 import image_data
 from imageapi.api.v2 import images
 from imageapi.api.v2 import limits
 from imageapi.api.v2 import members
+from imageapi.api.v2.metadefs import namespaces as md_namespaces
+from imageapi.api.v2.metadefs import objects as md_objects
+from imageapi.api.v2.metadefs import properties as md_properties
+from imageapi.api.v2.metadefs import resource_types as md_resource_types
+from imageapi.api.v2.metadefs import schemas as md_schemas
+from imageapi.api.v2.metadefs import tags as md_tags
 from imageapi.api.v2 import schemas
 from imageapi.common import config
 from imageapi.common import exception
@@ -44,6 +50,44 @@ ROUTES = (
     ('/v2/info/stores/detail', {'GET': ('discovery', 'stores_detail')}),
     ('/v2/stores/{store_id}/{image_id}', {'DELETE': ('images',
                                                      'delete_from_store')}),
+) + tuple(
+    ('/v2/schemas/metadefs/%s' % name, {'GET': ('md_schemas', name)})
+    for name in ('namespace', 'namespaces', 'object', 'objects', 'property',
+                 'properties', 'resource_type', 'resource_types', 'tag',
+                 'tags'))
+
+_NS = '/v2/metadefs/namespaces/{namespace}'
+ROUTES += (
+    ('/v2/metadefs/resource_types', {'GET': ('md_resource_types', 'index')}),
+    ('/v2/metadefs/namespaces', {'GET': ('md_namespaces', 'index'),
+                                 'POST': ('md_namespaces', 'create')}),
+    (_NS, {'GET': ('md_namespaces', 'show'),
+           'PUT': ('md_namespaces', 'update'),
+           'DELETE': ('md_namespaces', 'delete')}),
+    (_NS + '/resource_types', {'GET': ('md_resource_types', 'show'),
+                               'POST': ('md_resource_types', 'create')}),
+    (_NS + '/resource_types/{resource_type}', {
+        'DELETE': ('md_resource_types', 'delete')}),
+    (_NS + '/objects', {'GET': ('md_objects', 'index'),
+                        'POST': ('md_objects', 'create'),
+                        'DELETE': ('md_namespaces', 'delete_objects')}),
+    (_NS + '/objects/{object_name}', {'GET': ('md_objects', 'show'),
+                                      'PUT': ('md_objects', 'update'),
+                                      'DELETE': ('md_objects', 'delete')}),
+    (_NS + '/properties', {'GET': ('md_properties', 'index'),
+                           'POST': ('md_properties', 'create'),
+                           'DELETE': ('md_namespaces', 'delete_properties')}),
+    (_NS + '/properties/{property_name}', {
+        'GET': ('md_properties', 'show'),
+        'PUT': ('md_properties', 'update'),
+        'DELETE': ('md_properties', 'delete')}),
+    (_NS + '/tags', {'GET': ('md_tags', 'index'),
+                     'POST': ('md_tags', 'create_many'),
+                     'DELETE': ('md_namespaces', 'delete_tags')}),
+    (_NS + '/tags/{tag_name}', {'GET': ('md_tags', 'show'),
+                                'POST': ('md_tags', 'create'),
+                                'PUT': ('md_tags', 'update'),
+                                'DELETE': ('md_tags', 'delete')}),
 )
 
 _KNOWN_METHODS = frozenset(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE',
@@ -84,6 +128,15 @@ class API:
             'schemas': schemas.SchemasController(conf),
             'discovery': discovery.DiscoveryController(
                 keystone_limits, stores, self.enforcer),
+            'md_namespaces': md_namespaces.NamespacesController(
+                conf, self.enforcer),
+            'md_objects': md_objects.ObjectsController(self.enforcer),
+            'md_properties': md_properties.PropertiesController(
+                self.enforcer),
+            'md_tags': md_tags.TagsController(self.enforcer),
+            'md_resource_types': md_resource_types.ResourceTypesController(
+                self.enforcer),
+            'md_schemas': md_schemas.SchemasController(),
         }
         self.mapper = build_mapper()
 

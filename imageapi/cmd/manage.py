@@ -1,9 +1,10 @@
-"""``imageapi-manage``: database schema commands for operators."""
+"""``imageapi-manage``: database schema, metadata definitions and image housekeeping commands."""
 
 import sys
 
 from oslo_config import cfg
 
+from imageapi.cmd import metadefs
 from imageapi.common import config
 from imageapi.db import api as db_api
 from imageapi.db import migration
@@ -27,7 +28,24 @@ def _image_reap(conf):
     print('%d expired uploads reaped' % len(reaped))
 
 
+def _db_load_metadefs(conf):
+    return metadefs.load(conf.category.path, merge=conf.category.merge,
+                         prefer_new=conf.category.prefer_new,
+                         overwrite=conf.category.overwrite)
+
+
+def _db_unload_metadefs(conf):
+    return metadefs.unload()
+
+
+def _db_export_metadefs(conf):
+    return metadefs.export(conf.category.path)
+
+
 _COMMANDS = {('db', 'sync'): _db_sync, ('db', 'version'): _db_version,
+             ('db', 'load_metadefs'): _db_load_metadefs,
+             ('db', 'unload_metadefs'): _db_unload_metadefs,
+             ('db', 'export_metadefs'): _db_export_metadefs,
              ('image', 'reap'): _image_reap}
 
 
@@ -38,6 +56,27 @@ def _add_parsers(subparsers):
     db_actions.add_parser('sync', help='Upgrade the schema to the newest '
                                        'revision.')
     db_actions.add_parser('version', help='Print the schema revision.')
+    load = db_actions.add_parser(
+        'load_metadefs', help='Load metadata definition namespaces from '
+                              'JSON files in Glance\'s format.')
+    load.add_argument('--path', help='A directory of .json files, or one '
+                                     'file; default: the shipped catalog.')
+    load.add_argument('--merge', action='store_true',
+                      help='Add to namespaces that exist instead of '
+                           'skipping them.')
+    load.add_argument('--prefer_new', action='store_true',
+                      help='With --merge: what a file changes replaces '
+                           'what is stored.')
+    load.add_argument('--overwrite', action='store_true',
+                      help='With --merge: replace existing namespaces '
+                           'outright.')
+    db_actions.add_parser('unload_metadefs',
+                          help='Delete every metadata definition.')
+    export = db_actions.add_parser(
+        'export_metadefs', help='Write each namespace to a .json file.')
+    export.add_argument('--path', help='Directory to write to (created if '
+                                       'missing); default: the current '
+                                       'directory.')
     image = subparsers.add_parser('image', help='Image housekeeping.')
     image_actions = image.add_subparsers(dest='action')
     image_actions.required = True
@@ -53,8 +92,7 @@ def main(argv=None):
     config.parse_args(sys.argv[1:] if argv is None else argv, conf)
     db_api.configure(conf)
     command = _COMMANDS[(conf.category.name, conf.category.action)]
-    command(conf)
-    return 0
+    return command(conf) or 0
 
 
 if __name__ == '__main__':

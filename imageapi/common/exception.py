@@ -139,9 +139,34 @@ class ProtectedImageDelete(Forbidden):
     msg_fmt = 'Image %(image_id)s is protected and cannot be deleted.'
 
 
+class ProtectedMetadefDelete(Forbidden):
+    msg_fmt = ('Metadata definition %(kind)s %(name)s is protected and '
+               'cannot be deleted.')
+
+
 class NotFound(ImageAPIException):
     msg_fmt = 'Resource could not be found.'
     code = 404
+
+
+class MetadefNamespaceNotFound(NotFound):
+    msg_fmt = 'Metadata definition namespace %(namespace)s was not found.'
+
+
+class MetadefPartNotFound(NotFound):
+    """An object, property or tag missing from a namespace."""
+
+    msg_fmt = ('Metadata definition %(kind)s %(name)s was not found in '
+               'namespace %(namespace)s.')
+
+
+class MetadefResourceTypeNotFound(NotFound):
+    msg_fmt = 'Metadata definition resource type %(name)s was not found.'
+
+
+class MetadefAssociationNotFound(NotFound):
+    msg_fmt = ('Resource type %(name)s is not associated with metadata '
+               'definition namespace %(namespace)s.')
 
 
 class ImageNotFound(NotFound):
@@ -177,6 +202,12 @@ class Duplicate(Conflict):
 
 class DuplicateMember(Conflict):
     msg_fmt = 'Member %(member_id)s is duplicated for image %(image_id)s'
+
+
+class MetadefDuplicate(Conflict):
+    """A namespace, or an object, property, tag or association in one, twice."""
+
+    msg_fmt = 'Metadata definition %(kind)s %(name)s already exists.'
 
 
 class InvalidStatusTransition(Conflict):

@@ -3,10 +3,11 @@
 The repository is split by subject, each module opening its own reader and writer
 blocks on ``main_context_manager``: images, their tags and status changes in
 db/images.py; upload claims, their leases and the storage usage counter in
-db/uploads.py; image members in db/members.py. Image rows become dicts in
-db/records.py; db/query.py builds the statements and db/sqlite.py holds SQLite's
-specifics. Every function returns plain dicts, never ORM objects, and status changes
-are compare-and-swap UPDATEs checked against ALLOWED_TRANSITIONS.
+db/uploads.py; image members in db/members.py; the metadata definitions catalog
+in db/metadefs/. Image rows become dicts in db/records.py; db/query.py builds the
+statements and db/sqlite.py holds SQLite's specifics. Every function returns plain
+dicts, never ORM objects, and status changes are compare-and-swap UPDATEs checked
+against ALLOWED_TRANSITIONS.
 """
 
 import functools

@@ -7,6 +7,7 @@ schema with them.
 
 from oslo_db.sqlalchemy import models
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy import orm
 
 BASE = orm.declarative_base()
@@ -134,3 +135,109 @@ class ImageMember(BASE, _Base):
     status = sa.Column(sa.String(20), nullable=False, default='pending')
     # Glance's column; sharing onwards is not implemented by either.
     can_share = sa.Column(sa.Boolean, nullable=False, default=False)
+
+
+# The metadata definitions catalog (/v2/metadefs): namespaces and the objects,
+# properties, tags and resource type associations in them. Names are
+# String(80) as in Glance; the API schemas cap every string at what its
+# column holds on SQLite, PostgreSQL and MariaDB.
+
+
+def metadef_name():
+    """A name column type: 80 characters, compared byte for byte everywhere.
+
+    MariaDB's default collation ignores case, so 'OS::A' and 'os::a' would
+    be one name there and two on PostgreSQL and SQLite; a binary collation
+    makes them two on all three.
+    """
+    return sa.String(80).with_variant(
+        mysql.VARCHAR(80, charset='utf8mb4', collation='utf8mb4_bin'),
+        'mysql', 'mariadb')
+
+
+class MetadefNamespace(BASE, _Base):
+    __tablename__ = 'metadef_namespaces'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace',
+                            name='uq_metadef_namespaces_namespace'),
+        sa.Index('ix_metadef_namespaces_owner', 'owner'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace = sa.Column(metadef_name(), nullable=False)
+    display_name = sa.Column(sa.String(80))
+    description = sa.Column(sa.Text)
+    visibility = sa.Column(sa.String(32), nullable=False, default='private')
+    protected = sa.Column(sa.Boolean, nullable=False, default=False)
+    owner = sa.Column(sa.String(255), nullable=False)
+
+
+class _NamespacePart(_Base):
+    """A row named uniquely inside one namespace: object, property or tag."""
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    name = sa.Column(metadef_name(), nullable=False)
+
+    @orm.declared_attr
+    def namespace_id(cls):
+        return sa.Column(sa.Integer, sa.ForeignKey('metadef_namespaces.id'),
+                         nullable=False)
+
+    @orm.declared_attr
+    def __table_args__(cls):
+        table = cls.__tablename__
+        return (sa.UniqueConstraint('namespace_id', 'name',
+                                    name='uq_%s_namespace_id_name' % table),
+                sa.Index('ix_%s_name' % table, 'name'))
+
+
+class MetadefObject(BASE, _NamespacePart):
+    __tablename__ = 'metadef_objects'
+
+    description = sa.Column(sa.Text)
+    # JSON text: the list of required property names, and the properties.
+    required = sa.Column(sa.Text)
+    json_schema = sa.Column(sa.Text, nullable=False)
+
+
+class MetadefProperty(BASE, _NamespacePart):
+    __tablename__ = 'metadef_properties'
+
+    # JSON text: the property definition without its name.
+    json_schema = sa.Column(sa.Text, nullable=False)
+
+
+class MetadefTag(BASE, _NamespacePart):
+    __tablename__ = 'metadef_tags'
+
+
+class MetadefResourceType(BASE, _Base):
+    """A kind of resource namespaces apply to (OS::Glance::Image, ...).
+
+    Created on first association; ``protected`` ones came from a catalog
+    file (imageapi-manage db load_metadefs).
+    """
+
+    __tablename__ = 'metadef_resource_types'
+    __table_args__ = (
+        sa.UniqueConstraint('name', name='uq_metadef_resource_types_name'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    name = sa.Column(metadef_name(), nullable=False)
+    protected = sa.Column(sa.Boolean, nullable=False, default=False)
+
+
+class MetadefNamespaceResourceType(BASE, _Base):
+    __tablename__ = 'metadef_namespace_resource_types'
+    __table_args__ = (
+        sa.Index('ix_metadef_ns_res_types_namespace_id', 'namespace_id'),
+    )
+
+    resource_type_id = sa.Column(
+        sa.Integer, sa.ForeignKey('metadef_resource_types.id'),
+        primary_key=True)
+    namespace_id = sa.Column(
+        sa.Integer, sa.ForeignKey('metadef_namespaces.id'), primary_key=True)
+    properties_target = sa.Column(sa.String(80))
+    prefix = sa.Column(sa.String(80))

@@ -1,4 +1,4 @@
-"""``imageapi-manage db sync`` and ``db version`` as an operator runs them."""
+"""``imageapi-manage`` db sync, db version and the metadefs commands as an operator runs them."""
 
 import os
 import subprocess
@@ -10,9 +10,12 @@ from imageapi.tests.functional import server as server_fixture
 
 
 def manage_command():
-    script = os.path.join(os.path.dirname(sys.executable), 'imageapi-manage')
-    if os.path.exists(script):
-        return [script]
+    """argv prefix that runs imageapi-manage of this checkout.
+
+    As a module, not the console script, which imports the imageapi its
+    environment installed (possibly another checkout; see
+    server.server_command).
+    """
     return [sys.executable, '-m', 'imageapi.cmd.manage']
 
 
@@ -22,6 +25,9 @@ class TestManage(base.TestCase):
         env = {k: v for k, v in os.environ.items()
                if not server_fixture._FOREIGN_ENV.match(k)}
         env['OS_DEFAULT__STATE_PATH'] = state_path or self.state_path
+        env['PYTHONPATH'] = os.pathsep.join(
+            [server_fixture.REPO_ROOT] + [p for p in [env.get('PYTHONPATH')]
+                                          if p])
         return subprocess.run(
             manage_command() + list(args), env=env, cwd=self.state_path,
             stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -67,3 +73,21 @@ class TestManage(base.TestCase):
         result = self.manage('db', 'frobnicate')
         self.assertNotEqual(0, result.returncode)
         self.assertIn('invalid choice', result.stderr)
+
+    def test_metadefs_round_trip_of_the_shipped_catalog(self):
+        self.assertSucceeded(self.manage('db', 'sync'))
+        loaded = self.manage('db', 'load_metadefs')
+        self.assertSucceeded(loaded)
+        shipped = len(os.listdir(os.path.join(server_fixture.REPO_ROOT,
+                                              'etc', 'metadefs')))
+        self.assertEqual(shipped, loaded.stdout.count(' created'))
+        export_dir = os.path.join(self.state_path, 'export')
+        self.assertSucceeded(self.manage('db', 'export_metadefs', '--path',
+                                         export_dir))
+        self.assertEqual(shipped, len(os.listdir(export_dir)))
+        unloaded = self.manage('db', 'unload_metadefs')
+        self.assertSucceeded(unloaded)
+        self.assertIn('%d namespaces unloaded' % shipped, unloaded.stdout)
+        again = self.manage('db', 'load_metadefs', '--path', export_dir)
+        self.assertSucceeded(again)
+        self.assertEqual(shipped, again.stdout.count(' created'))

@@ -47,6 +47,31 @@ GLANCE_DEFAULTS = {
     'delete_member': _ADMIN + ' or (role:member and '
                               'project_id:%(project_id)s)',
 }
+# glance/policies/metadef.py: readers read public namespaces and their own
+# project's; only admins write.
+_READ_NAMESPACE = (_ADMIN + " or (role:reader and (project_id:%(project_id)s"
+                   " or 'public':%(visibility)s))")
+GLANCE_DEFAULTS.update({
+    'metadef_default': '', 'metadef_admin': _ADMIN,
+    'get_metadef_namespaces': _ADMIN + ' or (role:reader and '
+                                       'project_id:%(project_id)s)',
+})
+GLANCE_DEFAULTS.update(
+    (name, _READ_NAMESPACE) for name in (
+        'get_metadef_namespace', 'get_metadef_object', 'get_metadef_objects',
+        'get_metadef_property', 'get_metadef_properties',
+        'get_metadef_tag', 'get_metadef_tags', 'get_metadef_resource_type',
+        'list_metadef_resource_types'))
+GLANCE_DEFAULTS.update(
+    (name, 'rule:metadef_admin') for name in (
+        'add_metadef_namespace', 'modify_metadef_namespace',
+        'delete_metadef_namespace', 'add_metadef_object',
+        'modify_metadef_object', 'delete_metadef_object',
+        'add_metadef_property', 'modify_metadef_property',
+        'remove_metadef_property', 'add_metadef_tag', 'add_metadef_tags',
+        'modify_metadef_tag', 'delete_metadef_tag', 'delete_metadef_tags',
+        'add_metadef_resource_type_association',
+        'remove_metadef_resource_type_association'))
 
 
 def _ctx(project=OWNER, roles=('member', 'reader'), system=None):
@@ -69,7 +94,8 @@ class RulesTest(base.TestCase):
 
     def test_image_rules_are_project_scoped(self):
         for rule in policies.list_rules():
-            if rule.name not in ('default', 'context_is_admin'):
+            if rule.name not in ('default', 'context_is_admin',
+                                 'metadef_default', 'metadef_admin'):
                 self.assertEqual(['project'], rule.scope_types, rule.name)
 
 

@@ -108,15 +108,21 @@ _NOT_UTF8 = ('%ff', '%ed%a0%80', '%c0%af')
 
 
 class RouteArgumentTest(base.APITestCase):
-    """What a client may put where ROUTES take an image id, tag or member."""
+    """What a client may put where ROUTES take an argument (image, namespace, ...)."""
 
     def _requests(self, bad):
         """(method, path) of every route, ``bad`` in each {argument} in turn.
 
         The other arguments are real: an image of the caller, a member.
         """
+        resp = self.api_post('/v2/metadefs/namespaces', admin=True,
+                             json_body={'namespace': 'OS::Route'})
+        self.assertIn(resp.status_int, (201, 409), resp.text)
         values = {'image_id': self.create_image()['id'], 'tag': 't',
-                  'member_id': base.PROJECT_B, 'store_id': 'fast'}
+                  'member_id': base.PROJECT_B, 'store_id': 'fast',
+                  'namespace': 'OS::Route', 'object_name': 'o',
+                  'property_name': 'p', 'tag_name': 't',
+                  'resource_type': 'OS::Glance::Image'}
         for path, methods in router.ROUTES:
             for name in values:
                 if '{%s}' % name not in path:
@@ -138,8 +144,9 @@ class RouteArgumentTest(base.APITestCase):
                 self.assertEqual(resp.headers['x-openstack-request-id'],
                                  body['request_id'])
                 checked += 1
-        # Each method of the six routes with arguments, once per argument.
-        self.assertEqual(len(_NOT_UTF8) * 19, checked)
+        # Each method of the routes with arguments, once per argument: 17
+        # for images and members, 2 for stores, 36 for metadefs.
+        self.assertEqual(len(_NOT_UTF8) * 55, checked)
 
     def test_not_utf8_outside_the_routes_returns_400(self):
         for path in ('/%ff', '/v2/%ff', '/v2.%ff/images', '/v1/%ff',
@@ -225,3 +232,28 @@ class SchemaRoutesTest(base.APITestCase):
         resp = self.api_get('/v2/schemas/image', project=None)
 
         self.assertEqual(200, resp.status_int)
+
+
+class MetadefRoutesTest(base.APITestCase):
+
+    def test_wrong_method_on_metadef_routes_returns_405_with_allow(self):
+        ns = '/v2/metadefs/namespaces/OS::X'
+        for method, path, allow in (
+                ('PUT', '/v2/metadefs/namespaces', 'GET, POST'),
+                ('POST', ns, 'DELETE, GET, PUT'),
+                ('PUT', ns + '/objects', 'DELETE, GET, POST'),
+                ('POST', ns + '/objects/o', 'DELETE, GET, PUT'),
+                ('PUT', ns + '/properties', 'DELETE, GET, POST'),
+                ('POST', ns + '/properties/p', 'DELETE, GET, PUT'),
+                ('PUT', ns + '/tags', 'DELETE, GET, POST'),
+                ('PATCH', ns + '/tags/t', 'DELETE, GET, POST, PUT'),
+                ('DELETE', ns + '/resource_types', 'GET, POST'),
+                ('GET', ns + '/resource_types/r', 'DELETE'),
+                ('POST', '/v2/metadefs/resource_types', 'GET')):
+            resp = self.api_request(method, path, admin=True)
+            self.assertFault(resp, 405)
+            self.assertEqual(allow, resp.headers['Allow'], path)
+
+    def test_unknown_metadef_subpath_returns_404(self):
+        self.assertFault(self.api_get(
+            '/v2/metadefs/namespaces/OS::X/things'), 404)

@@ -165,6 +165,24 @@ class _WalkVersions:
             self.assertRaises(db_exc.DBDuplicateEntry, connection.execute,
                               members.insert(), [row])
 
+    def _check_0004(self, engine, data):
+        namespaces = sa.table('metadef_namespaces', *[sa.column(c) for c in (
+            'id', 'namespace', 'visibility', 'protected', 'owner')])
+        tags = sa.table('metadef_tags', *[sa.column(c) for c in (
+            'namespace_id', 'name')])
+        row = {'id': 1, 'namespace': 'OS::Test', 'visibility': 'public',
+               'protected': False, 'owner': 'p1'}
+        with engine.begin() as connection:
+            connection.execute(namespaces.insert(), [row])
+            connection.execute(tags.insert(), [{'namespace_id': 1,
+                                                'name': 't' * 80}])
+        for table, values in ((namespaces, dict(row, id=2)),
+                              (tags, {'namespace_id': 1, 'name': 't' * 80})):
+            with engine.begin() as connection:
+                self.assertRaises(db_exc.DBDuplicateEntry,
+                                  connection.execute, table.insert(),
+                                  [values])
+
 
 class TestMigrationsSQLite(_WalkVersions,
                            test_fixtures.OpportunisticDBTestMixin,
