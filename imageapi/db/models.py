@@ -13,6 +13,18 @@ from sqlalchemy import orm
 BASE = orm.declarative_base()
 
 
+def exact_string(length):
+    """A String compared byte for byte on every database.
+
+    MariaDB's default collation ignores case, so two keys that differ only
+    in case would collide on a unique constraint there and not on
+    PostgreSQL or SQLite (migration 0005).
+    """
+    return sa.String(length).with_variant(
+        mysql.VARCHAR(length, charset='utf8mb4', collation='utf8mb4_bin'),
+        'mysql', 'mariadb')
+
+
 class _Base(models.ModelBase, models.TimestampMixin):
     """created_at/updated_at on every table."""
 
@@ -69,7 +81,7 @@ class ImageProperty(BASE, _Base):
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
     image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
                          nullable=False)
-    name = sa.Column(sa.String(255), nullable=False)
+    name = sa.Column(exact_string(255), nullable=False)
     value = sa.Column(sa.Text)
 
 
@@ -84,7 +96,7 @@ class ImageTag(BASE, _Base):
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
     image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
                          nullable=False)
-    value = sa.Column(sa.String(255), nullable=False)
+    value = sa.Column(exact_string(255), nullable=False)
 
 
 class ImageLocation(BASE, _Base):
@@ -131,7 +143,7 @@ class ImageMember(BASE, _Base):
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
     image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
                          nullable=False)
-    member = sa.Column(sa.String(255), nullable=False)
+    member = sa.Column(exact_string(255), nullable=False)
     status = sa.Column(sa.String(20), nullable=False, default='pending')
     # Glance's column; sharing onwards is not implemented by either.
     can_share = sa.Column(sa.Boolean, nullable=False, default=False)
