@@ -99,6 +99,8 @@ def loadavg():
 
 def store_policy():
     """[filesystem_store] fsync, sync_interval and [store] chunk_size defaults."""
+    # This checkout's defaults, whatever tree the venv installed.
+    sys.path.insert(0, servers.REPO_ROOT)
     from imageapi.common import config
     conf = config.new_conf()
     conf([], project='imageapi', default_config_files=[],
