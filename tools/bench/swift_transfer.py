@@ -14,7 +14,8 @@ curl as the plain Swift client: for each file, in this order,
 4. imageapi, file store: Content-Length upload and download.
 
 Each upload is checked (201 and ETag for Swift, 204 + active + md5 for imageapi) and
-deleted after it was measured.
+deleted after it was measured. ``swift_cpu_s_per_gb`` is the CPU time of Swift's
+processes (proxy, object, container, account server) per GB moved, from /proc.
 """
 
 import http.client
@@ -72,6 +73,18 @@ class SwiftAIO:
     def stop(self):
         subprocess.run(['bash', os.path.join(TOOLS_SWIFT, 'stop-swift.sh'),
                         self.state], env=self.env, capture_output=True)
+
+    def cpu_seconds(self):
+        """utime + stime of Swift's servers (their pid files)."""
+        pids = []
+        for name in ('proxy', 'object', 'container', 'account'):
+            try:
+                with open(os.path.join(self.state, 'run',
+                                       name + '.pid')) as pid_file:
+                    pids.append(int(pid_file.read().split()[0]))
+            except (OSError, ValueError, IndexError):
+                continue
+        return servers.cpu_seconds(pids)
 
     def version(self):
         log_path = os.path.join(self.state, 'log', 'proxy.log')
@@ -156,10 +169,20 @@ def plain_download(swift, url, size):
             'ok': code == 200 and got == size}
 
 
+def _swift_cpu(swift, run, before, size):
+    """Swift's CPU seconds per GB since ``before``, into ``run``."""
+    after = swift.cpu_seconds()
+    run['swift_cpu_s_per_gb'] = round((after - before) / (size / 1e9), 3)
+    return after
+
+
 def _plain(swift, path, md5, label, size):
     transfer.settle()
+    cpu = swift.cpu_seconds()
     url, up = plain_upload(swift, path, md5, 'plain-%s' % label)
+    cpu = _swift_cpu(swift, up, cpu, size)
     down = plain_download(swift, url, size)
+    _swift_cpu(swift, down, cpu, size)
     swift.request('DELETE', url, expect=(204, 404))
     return up, down
 
@@ -169,6 +192,7 @@ def _imageapi(server, client, path, md5, label, watch_rss, swift=None):
     out = {}
     size = os.path.getsize(path)
     transfer.settle()
+    cpu = swift.cpu_seconds() if swift else None
     if watch_rss:
         with transfer.RSSSampler(server.pid) as sampler:
             image_id, out['upload_content_length'] = transfer.upload(
@@ -178,13 +202,19 @@ def _imageapi(server, client, path, md5, label, watch_rss, swift=None):
         image_id, out['upload_content_length'] = transfer.upload(
             client, path, False, md5, label, server.pid)
     if swift:
+        cpu = _swift_cpu(swift, out['upload_content_length'], cpu, size)
         out['upload_content_length']['slo'] = _is_slo(swift, image_id)
+        cpu = swift.cpu_seconds()
     out['download'] = transfer.download(client, image_id, size, server.pid)
+    if swift:
+        _swift_cpu(swift, out['download'], cpu, size)
     client.delete_image(image_id)
     if swift:
         transfer.settle()
+        cpu = swift.cpu_seconds()
         image_id, out['upload_chunked'] = transfer.upload(
             client, path, True, md5, label, server.pid)
+        _swift_cpu(swift, out['upload_chunked'], cpu, size)
         out['upload_chunked']['slo'] = _is_slo(swift, image_id)
         client.delete_image(image_id)
     return out
