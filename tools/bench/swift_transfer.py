@@ -34,6 +34,7 @@ MAX_FILE_SIZE = 5 * (1 << 30) + 2
 DEFAULT_PORTS = '28080,26200,26201,26202,21213'
 _PORT_VARS = ('SWIFT_PROXY_PORT', 'SWIFT_OBJECT_PORT', 'SWIFT_CONTAINER_PORT',
               'SWIFT_ACCOUNT_PORT', 'SWIFT_MEMCACHE_PORT')
+_PASSED = ('SWIFT_INSTALL', 'SWIFT_PYTHON', 'SWIFT_START_TIMEOUT')
 PLAIN_CONTAINER = 'bench-plain'
 IMAGE_CONTAINER = 'bench-imageapi'
 
@@ -47,7 +48,11 @@ class SwiftAIO:
 
     def __init__(self, state, venv, ports):
         self.state = state
-        self.env = dict(os.environ, SWIFT_STATE_DIR=state,
+        # Only how to install Swift comes from the caller's environment:
+        # ports, auth, replicas and the rest are this benchmark's.
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith('SWIFT_') or k in _PASSED}
+        self.env.update(SWIFT_STATE_DIR=state,
                         SWIFT_MAX_FILE_SIZE=str(MAX_FILE_SIZE))
         if venv:
             self.env['SWIFT_VENV'] = venv
