@@ -416,7 +416,11 @@ class Run:
                 args, self.dir, files,
                 {label: self.md5(label) for label in files}, log)
         if args.scale:
-            self.result['scale'] = scale.measure(args, self.dir, log)
+            try:
+                self.result['scale'] = scale.measure(args, self.dir, log)
+            except Exception as exc:
+                log('scale failed: %r' % exc)
+                self.result['scale'] = {'error': repr(exc)}
         self.result['meta']['loadavg_end'] = loadavg()
         self.result['meta']['finished'] = time.strftime('%Y-%m-%dT%H:%M:%S%z')
         report.evaluate(self.result)
