@@ -18,6 +18,13 @@ RSS_PER_WORKER_MB = 100
 METADATA_VS_GLANCE = 10.0
 P99_MS = 20.0
 LIST_GROWTH = 1.5
+# Issue #10: the Swift store against a plain Swift client, the catalog at scale.
+SWIFT_VS_PLAIN = 0.8
+# "Flat": the worker's RSS may grow this much (MB) during the large upload.
+RSS_GROWTH_MB = 10
+SCALE_LATENCY_GROWTH = 2.0
+# "No slowdown" of paging, last tenth vs first tenth, with room for noise.
+PAGING_GROWTH = 1.2
 _LIST_SCENARIOS = ('list', 'list_filter', 'list_paging')
 
 
@@ -72,6 +79,52 @@ def add_ratios(result):
                     down['mbps'], _mean(down.get('sendfile_curl_bracket')))
         if backend is not glance:
             backend['vs_glance'] = _metadata_vs_glance(backend, glance)
+    for entry in (result.get('swift') or {}).get('transfer', {}).values():
+        entry['ratios'] = _swift_ratios(entry)
+    scale = result.get('scale') or {}
+    if len(scale.get('levels', {})) >= 2:
+        scale['latency_growth'] = _scale_growth(scale)
+
+
+def _swift_ratios(entry):
+    """imageapi's Swift store over the plain client (mean of the two runs)."""
+    plain = entry.get('plain_swift', {})
+    plain_up = _mean([r['mbps'] for r in plain.get('upload', ())])
+    plain_down = _mean([r['mbps'] for r in plain.get('download', ())])
+    swift = entry.get('imageapi_swift', {})
+    files = entry.get('imageapi_file', {})
+
+    def mbps(side, key):
+        return (side.get(key) or {}).get('mbps')
+    return {
+        'plain_upload_mbps': round(plain_up, 1) if plain_up else None,
+        'plain_download_mbps': round(plain_down, 1) if plain_down else None,
+        'upload_vs_plain': _ratio(mbps(swift, 'upload_content_length'),
+                                  plain_up),
+        'upload_chunked_vs_plain': _ratio(mbps(swift, 'upload_chunked'),
+                                          plain_up),
+        'download_vs_plain': _ratio(mbps(swift, 'download'), plain_down),
+        'upload_vs_file_store': _ratio(
+            mbps(swift, 'upload_content_length'),
+            mbps(files, 'upload_content_length')),
+        'download_vs_file_store': _ratio(mbps(swift, 'download'),
+                                         mbps(files, 'download')),
+    }
+
+
+def _scale_growth(scale):
+    """Latency at N over latency at the smallest level, per node and scenario."""
+    levels = sorted(scale['levels'], key=int)
+    low = scale['levels'][levels[0]].get('latency', {})
+    high = scale['levels'][levels[-1]].get('latency', {})
+    growth = {}
+    for node, scenarios in high.items():
+        for scenario, figures in scenarios.items():
+            before = low.get(node, {}).get(scenario, {})
+            growth.setdefault(node, {})[scenario] = {
+                key: _ratio(figures.get(key), before.get(key))
+                for key in ('p50_ms', 'p99_ms')}
+    return growth
 
 
 def _metadata_vs_glance(backend, glance):
@@ -183,6 +236,70 @@ def _metadata_checks(checks, name, backend, glance):
                        bool(value and value <= LIST_GROWTH))
 
 
+def _swift_checks(checks, swift):
+    if swift.get('error'):
+        _check(checks, 'Swift store measured', 'swift', swift['error'][:200],
+               None, False)
+    for label, entry in swift.get('transfer', {}).items():
+        ratios = entry.get('ratios', {})
+        mine = entry.get('imageapi_swift', {})
+        runs = [mine.get(k) for k in ('upload_content_length',
+                                      'upload_chunked', 'download')]
+        runs += entry.get('plain_swift', {}).get('upload', [])
+        runs += entry.get('plain_swift', {}).get('download', [])
+        for key, run in (('upload_vs_plain', 'upload_content_length'),
+                         ('download_vs_plain', 'download')):
+            value = ratios.get(key)
+            _check(checks, 'Swift store %s >= 80%% of plain Swift client'
+                   % run.replace('upload_content_length', 'upload'),
+                   'swift %s' % label, value, SWIFT_VS_PLAIN,
+                   bool(value and value >= SWIFT_VS_PLAIN
+                        and all(r and r['ok'] for r in runs)))
+        rss = mine.get('rss')
+        if rss and rss['max_worker_peak_mib'] is not None:
+            value = round(rss['max_worker_peak_mib'] * 1.048576, 1)
+            _check(checks, 'peak RSS per worker < 100 MB during Swift upload',
+                   'swift %s' % label, value, RSS_PER_WORKER_MB,
+                   value < RSS_PER_WORKER_MB,
+                   'MB = 10**6 bytes; the rss entry is in MiB')
+            growth = max(
+                (peak - (rss['worker_before_mib'].get(pid) or peak)
+                 for pid, peak in rss['worker_peak_mib'].items()),
+                default=0)
+            value = round(growth * 1.048576, 1)
+            _check(checks, 'worker RSS flat during Swift upload (growth MB)',
+                   'swift %s' % label, value, RSS_GROWTH_MB,
+                   value <= RSS_GROWTH_MB)
+
+
+def _scale_checks(checks, scale):
+    if scale.get('error'):
+        _check(checks, 'catalog at scale measured', 'scale',
+               scale['error'][:200], None, False)
+    levels = sorted(scale.get('levels', {}), key=int)
+    for node, scenarios in scale.get('latency_growth', {}).items():
+        for scenario, growth in scenarios.items():
+            for key in ('p50_ms', 'p99_ms'):
+                value = growth.get(key)
+                _check(checks, '%s %s at %s images within 2x of %s'
+                       % (scenario, key[:3], levels[-1], levels[0]),
+                       'scale %s' % node, value, SCALE_LATENCY_GROWTH,
+                       bool(value and value <= SCALE_LATENCY_GROWTH))
+    paging = scale.get('paging')
+    if paging:
+        _check(checks, 'paging lists every image once', 'scale',
+               '%d of %d' % (paging['images'], paging['expected']),
+               paging['expected'], paging['listed_all'])
+        value = _ratio(paging['last_tenth_median_ms'],
+                       paging['first_tenth_median_ms'])
+        _check(checks, 'page time: last tenth of pages vs first tenth',
+               'scale %d pages of %d' % (paging['pages'], scale.get(
+                   'limit', 1000)), value, PAGING_GROWTH,
+               bool(value and value <= PAGING_GROWTH),
+               'median page time of each tenth, each page the faster of '
+               'the passes')
+
+
 def evaluate(result):
     """Ratios into ``result`` and the list of target checks."""
     add_ratios(result)
@@ -191,6 +308,8 @@ def evaluate(result):
     for name, backend in result.get('backends', {}).items():
         _transfer_checks(checks, name, backend, glance)
         _metadata_checks(checks, name, backend, glance)
+    _swift_checks(checks, result.get('swift') or {})
+    _scale_checks(checks, result.get('scale') or {})
     result['targets'] = checks
     result['targets_met'] = sum(1 for c in checks if c['ok'])
     result['targets_total'] = len(checks)
@@ -222,6 +341,8 @@ def table(result):
         servers['glance'] = result['glance']
     lines += _transfer_table(servers)
     lines += _metadata_table(servers)
+    lines += _swift_table(result.get('swift') or {})
+    lines += _scale_table(result.get('scale') or {})
     lines.append('targets met: %d/%d' % (result.get('targets_met', 0),
                                          result.get('targets_total', 0)))
     for check in result.get('targets', []):
@@ -284,4 +405,90 @@ def _metadata_table(servers):
                     _fmt(high['p99_ms'], 7),
                     _fmt(low['server_cpu_ms_per_req'], 7),
                     _fmt(ratio.get('rps'), 7), _fmt(ratio.get('cpu'), 7)))
+    return lines
+
+
+def _swift_table(swift):
+    """Plain Swift client, imageapi's Swift store and file store, per size."""
+    if not swift.get('transfer'):
+        return []
+    lines = ['%-34s %8s %8s %8s %8s %8s' % ('swift (Swift %s)' % swift.get(
+        'swift_version'), 'MB/s', 'xplain', 'xfile', 'cpu s/GB',
+        'swiftcpu')]
+    for label, entry in swift['transfer'].items():
+        ratios = entry.get('ratios', {})
+        mine = entry.get('imageapi_swift', {})
+        files = entry.get('imageapi_file', {})
+        plain = entry.get('plain_swift', {})
+        rows = (
+            ('plain swift up (mean of 2)', ratios.get('plain_upload_mbps'),
+             None, None, plain.get('upload')),
+            ('plain swift down (mean of 2)',
+             ratios.get('plain_download_mbps'), None, None,
+             plain.get('download')),
+            ('swift store up CL', mine.get('upload_content_length'),
+             ratios.get('upload_vs_plain'),
+             ratios.get('upload_vs_file_store'), True),
+            ('swift store up chunked (SLO)', mine.get('upload_chunked'),
+             ratios.get('upload_chunked_vs_plain'), None, True),
+            ('swift store down', mine.get('download'),
+             ratios.get('download_vs_plain'),
+             ratios.get('download_vs_file_store'), True),
+            ('file store up CL', files.get('upload_content_length'),
+             None, None, True),
+            ('file store down', files.get('download'), None, None, True))
+        for name, run, xplain, xfile, is_run in rows:
+            if is_run is True:
+                run = run or {}
+                mbps, cpu = run.get('mbps'), run.get('server_cpu_s_per_gb')
+                swift_cpu = run.get('swift_cpu_s_per_gb')
+            else:  # the plain client: the mean of its runs
+                mbps, cpu = run, None
+                swift_cpu = _mean([r.get('swift_cpu_s_per_gb')
+                                   for r in is_run or ()])
+            lines.append('%-34s %s %s %s %s %s' % (
+                '%s %s' % (label, name), _fmt(mbps), _fmt(xplain),
+                _fmt(xfile), _fmt(cpu), _fmt(swift_cpu)))
+        if mine.get('rss'):
+            rss = mine['rss']
+            lines.append('%-34s peak worker RSS %s MiB (before %s)' % (
+                '%s swift store' % label, rss['max_worker_peak_mib'],
+                max(rss['worker_before_mib'].values(), default=None)))
+    return lines
+
+
+def _scale_table(scale):
+    """Latency at the smallest level and at N, per node; the paging."""
+    levels = sorted(scale.get('levels', {}), key=int)
+    if not levels:
+        return []
+    lines = ['scale: %s images, seeded (COPY) in %s s' % (
+        levels[-1], round(sum(scale['levels'][lv]['seed_seconds']
+                              for lv in levels), 1))]
+    lines.append('%-30s %9s %9s %9s %9s %7s %7s' % (
+        'scale latency ms', 'p50@%s' % levels[0], 'p99@%s' % levels[0],
+        'p50@N', 'p99@N', 'x p50', 'x p99'))
+    low = scale['levels'][levels[0]].get('latency', {})
+    high = scale['levels'][levels[-1]].get('latency', {})
+    growth = scale.get('latency_growth', {})
+    for node, scenarios in high.items():
+        for scenario, figures in scenarios.items():
+            before = low.get(node, {}).get(scenario, {})
+            ratio = growth.get(node, {}).get(scenario, {})
+            lines.append('%-30s %s %s %s %s %s %s' % (
+                '%s %s' % (node, scenario), _fmt(before.get('p50_ms'), 9),
+                _fmt(before.get('p99_ms'), 9), _fmt(figures['p50_ms'], 9),
+                _fmt(figures['p99_ms'], 9), _fmt(ratio.get('p50_ms'), 7),
+                _fmt(ratio.get('p99_ms'), 7)))
+    paging = scale.get('paging')
+    if paging:
+        lines.append(
+            'scale paging: %d pages of %d in %s s a pass, %d images listed; '
+            'median page (faster of %d passes) %s ms (first tenth) / %s ms '
+            '(last tenth)' % (
+                paging['pages'], scale.get('limit', 1000),
+                paging['seconds_per_pass'], paging['images'],
+                paging['passes'],
+                paging['first_tenth_median_ms'],
+                paging['last_tenth_median_ms']))
     return lines

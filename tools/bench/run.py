@@ -10,6 +10,7 @@ Prints one JSON document (stdout, or --out) and a short table (stderr, or stdout
 """
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -25,7 +26,9 @@ import limit
 import metadata
 import pyspy
 import report
+import scale
 import servers
+import swift_transfer
 import transfer
 
 DEFAULT_POSTGRES = 'postgresql+psycopg2://postgres@127.0.0.1/postgres'
@@ -65,6 +68,26 @@ def parse_args(argv):
     parser.add_argument('--profile', action='store_true',
                         help='py-spy the workers during one more upload, '
                              'list and create run; top frames in the JSON.')
+    parser.add_argument('--swift', action='store_true',
+                        help='Also measure the Swift store against a real '
+                             'Swift on loopback, beside a plain Swift client '
+                             'and the file store.')
+    parser.add_argument('--swift-sizes',
+                        help='Sizes for --swift (default 2G; 256M with '
+                             '--quick); the largest is watched for RSS.')
+    parser.add_argument('--swift-venv', default=os.environ.get(
+                        'SWIFT_VENV', '/tmp/imageapi-bench-swift/venv'),
+                        help='Venv with Swift (start-swift.sh installs '
+                             'Swift from PyPI into it when missing).')
+    parser.add_argument('--swift-ports', default=swift_transfer.DEFAULT_PORTS,
+                        help='Swift proxy, object, container, account and '
+                             'memcached ports.')
+    parser.add_argument('--scale', type=int, default=0,
+                        help='Seed this many images into PostgreSQL in bulk '
+                             'and measure two API nodes on it (off: 0).')
+    parser.add_argument('--scale-duration', type=float,
+                        help='Seconds per latency test of --scale '
+                             '(default 5; 2 with --quick).')
     parser.add_argument('--skip-transfer', action='store_true')
     parser.add_argument('--skip-metadata', action='store_true')
     parser.add_argument('--workdir', default=tempfile.gettempdir(),
@@ -79,6 +102,10 @@ def parse_args(argv):
         '64M' if args.quick else '256M')
     args.images = args.images or ('200' if args.quick else '1000,10000')
     args.duration = args.duration or (2.0 if args.quick else 5.0)
+    args.swift_sizes = args.swift_sizes or ('256M' if args.quick else '2G')
+    args.swift_labels = [s.strip() for s in args.swift_sizes.split(',')
+                         if s.strip()] if args.swift else []
+    args.scale_duration = args.scale_duration or args.duration
     args.size_labels = [s.strip() for s in args.sizes.split(',') if s.strip()]
     args.image_levels = [int(n) for n in args.images.split(',')]
     args.connection_list = [int(n) for n in args.connections.split(',')]
@@ -99,6 +126,8 @@ def loadavg():
 
 def store_policy():
     """[filesystem_store] fsync, sync_interval and [store] chunk_size defaults."""
+    # This checkout's defaults, whatever tree the venv installed.
+    sys.path.insert(0, servers.REPO_ROOT)
     from imageapi.common import config
     conf = config.new_conf()
     conf([], project='imageapi', default_config_files=[],
@@ -120,7 +149,7 @@ def meta(args):
             'loadavg_start': loadavg(),
             'mb': '10**6 bytes; sizes (256M, 1G, 4G) are binary',
             'args': {k: v for k, v in vars(args).items()
-                     if not k.endswith('_list') and k != 'size_labels'}}
+                     if not k.endswith(('_list', '_labels'))}}
 
 
 class Run:
@@ -132,15 +161,17 @@ class Run:
                                     dir=args.workdir)
         self.fsync, self.sync_interval, self.store_chunk = store_policy()
         self.files = {}
+        self._md5s = {}
         self._ids = []
         self.result = {'meta': meta(args), 'limit': {}, 'backends': {}}
 
     def make_files(self):
         data = os.path.join(self.dir, 'data')
         os.makedirs(data)
-        labels = list(self.args.size_labels)
+        labels = []
         if not self.args.skip_transfer:
-            labels.append(self.args.concurrent_size)
+            labels += self.args.size_labels + [self.args.concurrent_size]
+        labels += self.args.swift_labels
         for label in dict.fromkeys(labels):
             path = os.path.join(data, 'test-%s.bin' % label)
             seconds = limit.make_test_file(path, parse_size(label))
@@ -159,7 +190,16 @@ class Run:
         self.result['limit_loadavg_end'] = loadavg()
 
     def md5(self, label):
-        return self.result['limit'][label]['md5']
+        """The file's md5, from the limit run or read once more."""
+        known = self.result['limit'].get(label, {}).get('md5')
+        if known or label in self._md5s:
+            return known or self._md5s[label]
+        digest = hashlib.md5(usedforsecurity=False)
+        with open(self.files[label], 'rb') as data:
+            for block in iter(lambda: data.read(limit.MIB), b''):
+                digest.update(block)
+        self._md5s[label] = digest.hexdigest()
+        return self._md5s[label]
 
     # ------------------------------------------------------------ imageapi
     def run_backend(self, name):
@@ -357,8 +397,9 @@ class Run:
     # ------------------------------------------------------------ all
     def execute(self):
         args = self.args
-        if not args.skip_transfer:
+        if not args.skip_transfer or args.swift:
             self.make_files()
+        if not args.skip_transfer:
             self.measure_limits()
         for name in args.backend_list:
             try:
@@ -368,6 +409,18 @@ class Run:
                 self.result['backends'][name] = {'error': repr(exc)}
         if args.glance:
             self.result['glance'] = self.run_glance()
+        if args.swift:
+            log('swift: plain Swift client, imageapi Swift store, file store')
+            files = {label: self.files[label] for label in args.swift_labels}
+            self.result['swift'] = swift_transfer.measure(
+                args, self.dir, files,
+                {label: self.md5(label) for label in files}, log)
+        if args.scale:
+            try:
+                self.result['scale'] = scale.measure(args, self.dir, log)
+            except Exception as exc:
+                log('scale failed: %r' % exc)
+                self.result['scale'] = {'error': repr(exc)}
         self.result['meta']['loadavg_end'] = loadavg()
         self.result['meta']['finished'] = time.strftime('%Y-%m-%dT%H:%M:%S%z')
         report.evaluate(self.result)

@@ -1,7 +1,9 @@
 """The servers under test, as subprocesses on 127.0.0.1 port 0, and their databases.
 
 ``ImageAPIServer`` runs this checkout's ``imageapi-api`` (gunicorn gthread) with its
-shipped defaults, state in a temp dir; ``GlanceServer`` runs Glance's WSGI app under
+shipped defaults, state in a temp dir, as ``python -m imageapi.cmd.api`` with the
+checkout first on PYTHONPATH (the venv's console scripts run whichever tree the venv
+installed, not necessarily this one); ``GlanceServer`` runs Glance's WSGI app under
 gunicorn with the same worker settings. Each runs in its own session, so one signal
 reaches the arbiter and its workers, and ``stop`` leaves nothing behind.
 """
@@ -27,11 +29,6 @@ _IMAGEAPI_LISTENING = re.compile(
 _GUNICORN_LISTENING = re.compile(r'Listening at: http://([0-9.]+):(\d+)')
 # Environment that would point imageapi at another configuration.
 _FOREIGN_ENV = re.compile(r'^(OS_IMAGEAPI_CONFIG_(DIR|FILE)|OS_[A-Z_]+__)')
-
-
-def venv_script(name):
-    """``name`` from the bin directory of the running interpreter's venv."""
-    return os.path.join(os.path.dirname(sys.executable), name)
 
 
 def proc_children(pid):
@@ -159,11 +156,13 @@ class ImageAPIServer(_Process):
     pattern = _IMAGEAPI_LISTENING
     name = 'imageapi-api'
 
-    def __init__(self, state_path, workers=2, connection=None):
+    def __init__(self, state_path, workers=2, connection=None, env=None):
         super().__init__(os.path.join(state_path, 'imageapi-api.log'))
         self.state_path = state_path
         self.workers = workers
         self.connection = connection
+        # More OS_<GROUP>__<OPTION> settings, such as the Swift store's.
+        self.extra_env = dict(env or {})
         # An empty config file: the shipped defaults, and no config file
         # of this machine (/etc/imageapi, ~/.imageapi) is read.
         self.config_file = os.path.join(state_path, 'imageapi.conf')
@@ -181,14 +180,16 @@ class ImageAPIServer(_Process):
         env['OS_DEFAULT__STATE_PATH'] = self.state_path
         env['OS_PASTE_DEPLOY__CONFIG_FILE'] = PASTE_INI
         env['PYTHONUNBUFFERED'] = '1'
+        env['PYTHONPATH'] = os.pathsep.join(
+            [REPO_ROOT] + [p for p in env.get('PYTHONPATH', '').split(
+                os.pathsep) if p])
         if self.connection:
             env['OS_DATABASE__CONNECTION'] = self.connection
+        env.update(self.extra_env)
         return env
 
     def _command(self, name):
-        script = venv_script(name)
-        if os.path.exists(script):
-            return [script]
+        """This checkout's code, whatever tree the venv installed."""
         module = {'imageapi-api': 'api', 'imageapi-manage': 'manage'}[name]
         return [sys.executable, '-m', 'imageapi.cmd.' + module]
 

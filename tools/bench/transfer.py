@@ -85,7 +85,7 @@ class RSSSampler:
         }
 
 
-def _mbps(size, seconds):
+def mbps(size, seconds):
     return round(size / limit.MB / seconds, 1) if seconds > 0 else None
 
 
@@ -118,7 +118,7 @@ def upload(client, path, chunked, expected_md5, label, server_pid=None):
           and image.get('size') == size
           and image.get('checksum') == expected_md5)
     return image_id, {'http_code': code, 'seconds': round(seconds, 3),
-                      'mbps': _mbps(sent, seconds), 'ok': ok,
+                      'mbps': mbps(sent, seconds), 'ok': ok,
                       'status': image['status'],
                       'server_cpu_s_per_gb': _cpu_per_gb(cpu, size)}
 
@@ -128,7 +128,7 @@ def download(client, image_id, size, server_pid=None):
     code, seconds, got = limit.curl_download(client.file_url(image_id))
     cpu = _server_cpu(server_pid) - cpu
     return {'http_code': code, 'seconds': round(seconds, 3),
-            'mbps': _mbps(got, seconds), 'ok': code == 200 and got == size,
+            'mbps': mbps(got, seconds), 'ok': code == 200 and got == size,
             'server_cpu_s_per_gb': _cpu_per_gb(cpu, size)}
 
 
@@ -163,7 +163,7 @@ class Baselines:
         with limit.file_server(self.path) as url:
             limit.warm(self.path)
             code, seconds, got = limit.curl_download(url)
-        return _mbps(got, seconds) if code == 200 else None
+        return mbps(got, seconds) if code == 200 else None
 
 
 def settle():
@@ -238,5 +238,5 @@ def concurrent(client, path, md5, count=4):
     return {'uploads': count, 'bytes_each': size,
             'errors': len(errors), 'error_detail': errors[:4],
             'wall_seconds': round(wall, 3),
-            'aggregate_mbps': _mbps(size * count, wall),
+            'aggregate_mbps': mbps(size * count, wall),
             'slowest_seconds': round(max(times), 3) if times else None}
