@@ -9,7 +9,6 @@ process, so importing this module has no side effects.
 import os
 import threading
 
-from oslo_log import log as logging
 
 from imageapi.common import config
 from imageapi.db import api as db_api
@@ -31,7 +30,7 @@ def init_application():
     dirs = [conf_d] if os.path.isdir(conf_d) else []
     config.parse_args([], conf, default_config_files=files,
                       default_config_dirs=dirs)
-    logging.setup(conf, 'imageapi')
+    config.setup_logging(conf)
     # Schema first: the start-up step starts threads that query the database.
     db_api.configure(conf)
     migration.ensure_schema(conf)

@@ -60,9 +60,9 @@ class Server(gunicorn_base.BaseApplication):
             'threads': wsgi.threads,
             # gthread workers heartbeat from their main loop, so this only
             # bounds a stuck worker, not a long upload.
-            'timeout': 120,
-            'keepalive': 5,
-            'graceful_timeout': 30,
+            'timeout': wsgi.timeout,
+            'keepalive': wsgi.keepalive,
+            'graceful_timeout': wsgi.graceful_timeout,
             'proc_name': 'imageapi-api',
             'limit_request_line': 16384,
             'when_ready': self._when_ready,
@@ -134,8 +134,11 @@ def main(argv=None):
     _tune_malloc()
     conf = config.new_conf()
     conf.register_cli_opts(cli_opts)
-    config.parse_args(sys.argv[1:] if argv is None else argv, conf)
-    logging.setup(conf, 'imageapi')
+    config.parse_args(sys.argv[1:] if argv is None else argv, conf,
+                      prog='imageapi-api',
+                      description='Serve the OpenStack Image API v2 with '
+                                  'gunicorn.')
+    config.setup_logging(conf)
     if not _ensure_schema(conf):
         return 1
     Server(conf).run()

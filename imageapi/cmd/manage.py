@@ -3,6 +3,8 @@
 import sys
 
 from oslo_config import cfg
+from oslo_db import exception as db_exc
+from oslo_log import log as logging
 
 from imageapi.cmd import metadefs
 from imageapi.common import config
@@ -10,6 +12,9 @@ from imageapi.db import api as db_api
 from imageapi.db import migration
 from imageapi import leases
 from imageapi import store
+
+
+LOG = logging.getLogger(__name__)
 
 
 def _db_sync(conf):
@@ -85,14 +90,29 @@ def _add_parsers(subparsers):
                      'died) to queued and delete their partial data.')
 
 
+# Exit status when the database cannot be reached or refuses the command.
+DATABASE_ERROR = 3
+
+
 def main(argv=None):
     conf = config.new_conf()
     conf.register_cli_opt(cfg.SubCommandOpt(
         'category', title='Command categories', handler=_add_parsers))
-    config.parse_args(sys.argv[1:] if argv is None else argv, conf)
+    config.parse_args(sys.argv[1:] if argv is None else argv, conf,
+                      prog='imageapi-manage',
+                      description='Database and image housekeeping commands '
+                                  'of imageapi.')
+    config.setup_logging(conf)
     db_api.configure(conf)
     command = _COMMANDS[(conf.category.name, conf.category.action)]
-    return command(conf) or 0
+    try:
+        return command(conf) or 0
+    except (db_exc.DBError,) + db_api.UNAVAILABLE_ERRORS as exc:
+        # One line, not a traceback; --debug logs the details.
+        LOG.debug('Database error', exc_info=True)
+        print('imageapi-manage: database error: %s'
+              % str(exc).splitlines()[0], file=sys.stderr)
+        return DATABASE_ERROR
 
 
 if __name__ == '__main__':

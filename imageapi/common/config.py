@@ -32,17 +32,36 @@ def new_conf():
     return conf
 
 
-def parse_args(argv, conf, default_config_files=None, default_config_dirs=None):
+# Logged at INFO on every start otherwise (alembic's plugin loader).
+_QUIET_LOGGERS = ['alembic.runtime.plugins=WARN']
+
+
+def parse_args(argv, conf, default_config_files=None, default_config_dirs=None,
+               prog='imageapi', description=None):
     """Parse ``argv`` (without the program name) into ``conf``.
 
     oslo.config also reads the OS_<GROUP>__<OPTION> environment variables,
     so ``OS_DEFAULT__STATE_PATH=/tmp/x`` isolates an instance.
+
+    :raises SystemExit: a config file is missing or unreadable: one line
+        naming it, exit status 1, no traceback.
     """
-    conf(argv, project='imageapi', prog='imageapi',
-         version=version.version_info.version_string(),
-         default_config_files=default_config_files,
-         default_config_dirs=default_config_dirs)
+    try:
+        conf(argv, project='imageapi', prog=prog, description=description,
+             version=version.version_info.version_string(),
+             default_config_files=default_config_files,
+             default_config_dirs=default_config_dirs)
+    except (cfg.ConfigFilesNotFoundError, cfg.ConfigFileParseError,
+            cfg.ConfigFileValueError) as exc:
+        raise SystemExit('%s: %s' % (prog, exc))
     os.makedirs(conf.state_path, mode=0o750, exist_ok=True)
+
+
+def setup_logging(conf):
+    """oslo.log from ``conf`` (--debug, --log-file, ...), alembic quiet."""
+    logging.set_defaults(default_log_levels=(
+        logging.get_default_log_levels() + _QUIET_LOGGERS))
+    logging.setup(conf, 'imageapi')
 
 
 def find_paste_config(conf):

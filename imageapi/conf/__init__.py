@@ -2,6 +2,7 @@
 
 from oslo_db import options as db_options
 from oslo_limit import opts as limit_options
+from oslo_middleware import opts as middleware_options
 from oslo_policy import opts as policy_options
 
 from imageapi.conf import default
@@ -28,3 +29,7 @@ def register_opts(conf):
                             max_pool_size=DEFAULT_MAX_POOL_SIZE)
     policy_options.set_defaults(conf)
     limit_options.register_opts(conf)
+    # [cors] and [oslo_middleware]: read by the paste pipelines' filters.
+    for group, opts in (middleware_options.list_opts_cors()
+                        + middleware_options.list_opts_http_proxy_to_wsgi()):
+        conf.register_opts(opts, group=group)

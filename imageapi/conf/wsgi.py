@@ -17,6 +17,20 @@ opts = [
                default=8, min=1, max=1024,
                help='Threads per worker (gthread). Each concurrent request, '
                     'including a long upload, holds one thread.'),
+    cfg.IntOpt('timeout',
+               default=120, min=1,
+               help='Seconds a worker may go without a heartbeat before '
+                    'gunicorn restarts it. gthread workers heartbeat from '
+                    'their main loop, so a long upload does not count; '
+                    'this only bounds a stuck worker.'),
+    cfg.IntOpt('keepalive',
+               default=5, min=0,
+               help='Seconds an idle keep-alive connection stays open; 0 '
+                    'closes connections after each response.'),
+    cfg.IntOpt('graceful_timeout',
+               default=30, min=0,
+               help='Seconds a worker gets, after SIGTERM, to finish its '
+                    'requests (uploads in flight) before it is killed.'),
 ]
 
 

@@ -68,6 +68,17 @@ class TestServerSettings(base.TestCase):
         self.assertEqual('gthread', settings.settings['worker_class'].value)
         self.assertEqual(8, settings.threads)
 
+    def test_timeouts_come_from_wsgi_group(self):
+        conf = self._conf()
+        conf.set_override('timeout', 300, group='wsgi')
+        conf.set_override('keepalive', 2, group='wsgi')
+        conf.set_override('graceful_timeout', 90, group='wsgi')
+
+        settings = api.Server(conf).cfg
+
+        self.assertEqual((300, 2, 90), (settings.timeout, settings.keepalive,
+                                        settings.graceful_timeout))
+
     def test_command_line_overrides(self):
         settings = api.Server(self._conf('--bind', '127.0.0.1:0',
                                          '--workers', '1')).cfg
