@@ -26,6 +26,21 @@ def _db_version(conf):
     print(migration.version() or 'None')
 
 
+# Exit status of `db check` when the schema is not at this release's head.
+SCHEMA_OUTDATED = 4
+
+
+def _db_check(conf):
+    """Exit 0 when the schema is current, SCHEMA_OUTDATED when not."""
+    current, head = migration.version(), migration.head()
+    if current == head:
+        print('Database is up to date at revision %s' % head)
+        return 0
+    print('Database is at revision %s; this release needs %s: run '
+          '"imageapi-manage db sync".' % (current, head), file=sys.stderr)
+    return SCHEMA_OUTDATED
+
+
 def _image_reap(conf):
     reaped = leases.reap_expired(store.Stores(conf))
     for image_id in reaped:
@@ -48,6 +63,7 @@ def _db_export_metadefs(conf):
 
 
 _COMMANDS = {('db', 'sync'): _db_sync, ('db', 'version'): _db_version,
+             ('db', 'check'): _db_check,
              ('db', 'load_metadefs'): _db_load_metadefs,
              ('db', 'unload_metadefs'): _db_unload_metadefs,
              ('db', 'export_metadefs'): _db_export_metadefs,
@@ -61,6 +77,10 @@ def _add_parsers(subparsers):
     db_actions.add_parser('sync', help='Upgrade the schema to the newest '
                                        'revision.')
     db_actions.add_parser('version', help='Print the schema revision.')
+    db_actions.add_parser(
+        'check', help='Exit with status %d (and say so) when the schema is '
+                      'not at this release\'s revision, 0 when it is.'
+                      % SCHEMA_OUTDATED)
     load = db_actions.add_parser(
         'load_metadefs', help='Load metadata definition namespaces from '
                               'JSON files in Glance\'s format.')

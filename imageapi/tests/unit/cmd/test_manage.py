@@ -46,6 +46,22 @@ class TestManage(base.TestCase):
         self.assertEqual('%s\n' % migration.head(),
                          self.manage('db', 'version'))
 
+    def test_check_empty_database_is_outdated(self):
+        with mock.patch('sys.stderr', new_callable=io.StringIO) as err, \
+                mock.patch('imageapi.common.config.setup_logging'), \
+                mock.patch.dict(os.environ,
+                                {'OS_DEFAULT__STATE_PATH': self.state_path}):
+            status = manage.main(['--config-file', self.config_file, 'db',
+                                  'check'])
+        self.assertEqual(manage.SCHEMA_OUTDATED, status)
+        self.assertIn('imageapi-manage db sync', err.getvalue())
+
+    def test_check_after_sync_is_up_to_date(self):
+        self.manage('db', 'sync')
+
+        self.assertEqual('Database is up to date at revision %s\n'
+                         % migration.head(), self.manage('db', 'check'))
+
     def test_reap_with_nothing_expired(self):
         self.manage('db', 'sync')
         self.assertEqual('0 expired uploads reaped\n',
