@@ -94,24 +94,28 @@ class Enforcer(policy.Enforcer):
         so that its existence does not leak (glance/api/v2/policy.py
         ``ImageAPIPolicy._enforce``).
         """
-        if self.check(context, action, target):
-            return
-        if action == 'get_image' or not self.check(context, 'get_image',
-                                                   target):
-            raise exception.ImageNotFound(image_id=target['id'])
-        raise exception.Forbidden(action=action)
+        self._authorize_seen(context, action, target, 'get_image',
+                             lambda: exception.ImageNotFound(
+                                 image_id=target['id']))
 
     def authorize_namespace(self, context, action, target, name):
         """As authorize_image, for a metadata definition namespace.
 
-        A caller that may not even get the namespace learns nothing of it:
-        404 (glance/api/v2/policy.py ``MetadefAPIPolicy._enforce``).
+        glance/api/v2/policy.py ``MetadefAPIPolicy._enforce``.
         """
+        self._authorize_seen(context, action, target,
+                             'get_metadef_namespace',
+                             lambda: exception.MetadefNamespaceNotFound(
+                                 namespace=name))
+
+    def _authorize_seen(self, context, action, target, get_action,
+                        not_found):
+        """403 for ``action``, or ``not_found()`` if even getting is denied."""
         if self.check(context, action, target):
             return
-        if action == 'get_metadef_namespace' or not self.check(
-                context, 'get_metadef_namespace', target):
-            raise exception.MetadefNamespaceNotFound(namespace=name)
+        if action == get_action or not self.check(context, get_action,
+                                                  target):
+            raise not_found()
         raise exception.Forbidden(action=action)
 
     def overridden(self, action):

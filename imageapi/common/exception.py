@@ -177,6 +177,10 @@ class MarkerNotFound(BadRequest):
     msg_fmt = 'Marker %(marker)s could not be found.'
 
 
+class MultiStoreDisabled(NotFound):
+    msg_fmt = 'Multi backend is not supported at this site.'
+
+
 class TagNotFound(NotFound):
     msg_fmt = 'Tag %(tag)s not found.'
 

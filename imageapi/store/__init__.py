@@ -9,11 +9,14 @@ stevedore; the start-up step (imageapi/service.py) builds the Stores once per pr
 
 import dataclasses
 
+from oslo_log import log as logging
 from stevedore import driver as stevedore_driver
 from stevedore import exception as stevedore_exc
 
 from imageapi.common import exception
 from imageapi.conf import store as store_conf
+
+LOG = logging.getLogger(__name__)
 
 NAMESPACE = 'imageapi.store.drivers'
 # Glance keeps its internal stores (staging, tasks) under this prefix.
@@ -116,6 +119,20 @@ class Stores:
         pairs = [(location, self.of_location(location))
                  for location in locations]
         return sorted(pairs, key=lambda pair: -pair[1].weight)
+
+    def discard(self, store, url):
+        """Delete data no record points to any more; never raises.
+
+        Already gone (a purge got there first) is fine; any other failure is
+        logged for the operator rather than failing the caller, whose
+        records have already moved on.
+        """
+        try:
+            store.driver.delete(url)
+        except exception.StoredDataNotFound:
+            pass
+        except Exception:
+            LOG.exception('Could not delete image data at %s', url)
 
     def purge(self, image_id):
         """Driver.purge in every store; returns how many pieces went."""

@@ -13,8 +13,7 @@ class DiscoveryController:
 
     def _store_list(self, detail):
         if not self.backends.multi:
-            raise exception.NotFound(
-                message='Multi backend is not supported at this site.')
+            raise exception.MultiStoreDisabled()
         listed = []
         for store in self.backends:
             entry = {'id': store.id}

@@ -190,7 +190,7 @@ class ImageDataController:
         """
         released = self._release(ctx, image_id, claim)
         if released and stored is not None:
-            self._delete_data(store, image_id, stored.location)
+            self.stores.discard(store, stored.location)
         _drain(body, exc)
         return not released and self._deleted(ctx, image_id)
 
@@ -258,15 +258,6 @@ class ImageDataController:
             pass  # unknown, the database being unreachable
         return False
 
-    def _delete_data(self, store, image_id, location):
-        try:
-            store.driver.delete(location)
-        except exception.StoredDataNotFound:
-            pass  # purged already (an image delete or the reaper)
-        except Exception:
-            LOG.exception('Could not delete the data of failed upload of '
-                          'image %s at %s', image_id, location)
-
     def _activate(self, ctx, image_id, claim, store, stored, stream):
         values = {'size': stream.size, 'virtual_size': stream.virtual_size,
                   'checksum': stream.checksum,
@@ -279,12 +270,12 @@ class ImageDataController:
             db_uploads.upload_finish(ctx, image_id, claim, values)
         except exception.ImageNotFound:
             # Deleted while the bytes moved: drop the data; Glance's 410.
-            self._delete_data(store, image_id, stored.location)
+            self.stores.discard(store, stored.location)
             raise exception.Gone(image_id=image_id)
         except exception.InvalidStatusTransition:
             # The claim is no longer ours (reaped, its lease having run
             # out): the image is queued again and may be uploaded anew.
-            self._delete_data(store, image_id, stored.location)
+            self.stores.discard(store, stored.location)
             raise exception.UploadLeaseLost(image_id=image_id)
 
     # ------------------------------------------------------------ download

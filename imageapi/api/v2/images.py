@@ -242,8 +242,7 @@ class ImagesController:
     def delete_from_store(self, req, ctx, store_id, image_id):
         """DELETE /v2/stores/{store_id}/{image_id}: drop one store's copy."""
         if not self.stores.multi:
-            raise exception.NotFound(
-                message='Multi backend is not supported at this site.')
+            raise exception.MultiStoreDisabled()
         if self.stores.find(store_id) is None:
             raise exception.NotFound(message='Store %s not found' % store_id)
         self._get_image(ctx, image_id, 'delete_image_location')
@@ -258,15 +257,8 @@ class ImagesController:
         return wsgi.empty_response()
 
     def _delete_data(self, image_id, location):
-        try:
-            self.stores.of_location(location).driver.delete(location['url'])
-        except exception.StoredDataNotFound:
-            pass
-        except Exception:
-            # The record is gone already; data left behind is logged for
-            # the operator rather than failing the delete.
-            LOG.exception('Could not delete data of image %s at %s',
-                          image_id, location['url'])
+        self.stores.discard(self.stores.of_location(location),
+                            location['url'])
 
     def _purge(self, image_id):
         try:
