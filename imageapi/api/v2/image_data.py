@@ -281,6 +281,10 @@ class ImageDataController:
     # ------------------------------------------------------------ download
     def download(self, req, ctx, image_id):
         image = self._get_image(ctx, image_id, 'download_image')
+        if image['status'] == db_api.DEACTIVATED and not ctx.is_admin:
+            raise exception.Forbidden(
+                message='The requested image has been deactivated. Image '
+                        'data download is forbidden.')
         if not image['locations'] or image['size'] is None:
             return wsgi.empty_response()
         requested = ranges.requested_range(req.headers, image['size'])
