@@ -3,13 +3,16 @@
 Config files are found as Glance finds its own: ``OS_IMAGEAPI_CONFIG_FILE`` names one
 file, otherwise ``OS_IMAGEAPI_CONFIG_DIR`` (default /etc/imageapi) holds imageapi.conf
 and an optional imageapi.conf.d/. The app is built on the first request, once per
-process, so importing this module has no side effects.
+process, so importing this module has no side effects. Under gunicorn
+(``gunicorn -c etc/gunicorn.conf.py``) image bodies take the same readers as under
+``imageapi-api`` (imageapi/cmd/gunicorn_input.py); other servers keep their own input.
 """
 
 import os
 import threading
 
 
+from imageapi.cmd import gunicorn_input
 from imageapi.common import config
 from imageapi.db import api as db_api
 from imageapi.db import migration
@@ -34,7 +37,12 @@ def init_application():
     # Schema first: the start-up step starts threads that query the database.
     db_api.configure(conf)
     migration.ensure_schema(conf)
-    return config.load_paste_app(conf, service.start(conf))
+    app = config.load_paste_app(conf, service.start(conf))
+    # A pass-through under any server but gunicorn: the same body handling
+    # (fast readers, upload idle timeout, chunked framing errors as 400)
+    # for plain gunicorn as for imageapi-api.
+    return gunicorn_input.FastInput(
+        app, idle_timeout=conf.upload.body_idle_timeout)
 
 
 class _Application:

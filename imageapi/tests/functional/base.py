@@ -4,18 +4,21 @@
 etc/imageapi-paste.ini with ``config.load_paste_app`` over a database built by the
 migrations, and drives it with webtest. ``ServerTestCase`` (9 b) starts ``imageapi-api``
 on port 0 with ``OS_DEFAULT__STATE_PATH`` set to the test's temp dir and talks to it
-over http.client; it can read the SQLite file and the image directory the server writes.
+over http.client; it can read the database and the image directory the server writes.
+Both run on SQLite, or on a throwaway database of the backend IMAGEAPI_TEST_DB_BACKEND
+names (databases.py).
 """
 
 import os
-import sqlite3
 
+import sqlalchemy as sa
 from testtools import content
 import webtest
 
 from imageapi.tests import base
 from imageapi.tests import fixtures as imageapi_fixtures
 from imageapi.tests.functional import client as http_client
+from imageapi.tests.functional import databases
 from imageapi.tests.functional import server as server_fixture
 
 
@@ -29,9 +32,12 @@ class InProcessTestCase(base.TestCase):
         # A file, as the embedded default has: request threads and the
         # upload lease thread then each get their own connection, where an
         # in-memory database would make them share one.
-        self.useFixture(imageapi_fixtures.Database(
-            url='sqlite:///%s/imageapi.sqlite' % self.state_path,
-            from_migrations=True))
+        url = 'sqlite:///%s/imageapi.sqlite' % self.state_path
+        if databases.backend() != 'sqlite':
+            url = self.useFixture(databases.ServerDatabase(
+                self, databases.backend(), synced=False)).url
+        self.useFixture(imageapi_fixtures.Database(url=url,
+                                                   from_migrations=True))
         self.flags(config_file=server_fixture.PASTE_INI, flavor=self.flavor,
                    group='paste_deploy')
         # No periodic reaper thread: it would outlive the test (and its
@@ -48,9 +54,23 @@ class InProcessTestCase(base.TestCase):
 class RealServerTestCase(base.TestCase):
     """What every test of a running ``imageapi-api`` uses: its log, its status checks."""
 
+    server_class = server_fixture.Server
+    database_url = None
+
     def start_server(self, **kwargs):
-        """Start ``server_fixture.Server(self.state_path, **kwargs)``."""
-        self.server = server_fixture.Server(self.state_path, **kwargs)
+        """Start ``server_class(self.state_path, **kwargs)``.
+
+        On a backend other than SQLite the server gets the test's database
+        (one per test, made on the first start) unless ``env`` names one.
+        """
+        env = dict(kwargs.pop('env', None) or {})
+        if (databases.backend() != 'sqlite'
+                and 'OS_DATABASE__CONNECTION' not in env):
+            if self.database_url is None:
+                self.database_url = self.useFixture(databases.ServerDatabase(
+                    self, databases.backend())).url
+            env['OS_DATABASE__CONNECTION'] = self.database_url
+        self.server = self.server_class(self.state_path, env=env, **kwargs)
         self.addOnException(self._attach_server_log)
         self.useFixture(self.server)
         return self.server
@@ -114,16 +134,25 @@ class ServerTestCase(RealServerTestCase):
         tmp = os.path.join(self.datadir, '.tmp')
         return sorted(os.listdir(tmp)) if os.path.isdir(tmp) else []
 
-    def db_query(self, sql, *params):
-        """Rows (as dicts) of a query on the server's SQLite database."""
-        connection = sqlite3.connect(self.db_path, timeout=30)
+    def db_query(self, sql, **params):
+        """Rows (as dicts) of a query (``:name`` parameters) on the server's database."""
+        if self.database_url:
+            engine = sa.create_engine(self.database_url,
+                                      poolclass=sa.pool.NullPool)
+        else:
+            # Waits out the server's writers, as they wait for each other.
+            engine = sa.create_engine('sqlite:///%s' % self.db_path,
+                                      poolclass=sa.pool.NullPool,
+                                      connect_args={'timeout': 30})
         try:
-            connection.row_factory = sqlite3.Row
-            return [dict(row) for row in connection.execute(sql, params)]
+            with engine.connect() as connection:
+                result = connection.execute(sa.text(sql), params)
+                return [dict(row) for row in result.mappings()]
         finally:
-            connection.close()
+            engine.dispose()
 
     def image_row(self, image_id):
         """The images row of ``image_id`` as a dict, or None."""
-        rows = self.db_query('SELECT * FROM images WHERE id = ?', image_id)
+        rows = self.db_query('SELECT * FROM images WHERE id = :id',
+                             id=image_id)
         return rows[0] if rows else None

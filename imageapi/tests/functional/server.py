@@ -40,6 +40,26 @@ def server_command():
     return [sys.executable, '-m', 'imageapi.cmd.api']
 
 
+def gunicorn_command():
+    """The gunicorn script of the running interpreter's environment."""
+    gunicorn = os.path.join(os.path.dirname(sys.executable), 'gunicorn')
+    if not os.path.exists(gunicorn):
+        gunicorn = shutil.which('gunicorn') or 'gunicorn'
+    return gunicorn
+
+
+def write_config_file(directory, state_path):
+    """``directory/imageapi.conf`` setting ``state_path``; returns its path.
+
+    Other options reach the server as OS_<GROUP>__<OPTION> variables.
+    """
+    path = os.path.join(directory, 'imageapi.conf')
+    with open(path, 'w') as conf:
+        conf.write('[DEFAULT]\nstate_path = %s\n' % state_path)
+    os.chmod(path, 0o644)
+    return path
+
+
 class Server(fixtures.Fixture):
     """``imageapi-api --bind 127.0.0.1:0 --workers N`` on ``state_path``.
 
@@ -116,9 +136,9 @@ class Server(fixtures.Fixture):
     def _wait_listening(self):
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
-            match = self.listening.search(self.log())
-            if match:
-                return match.group(1).strip('[]'), int(match.group(2))
+            address = self.listening_address()
+            if address:
+                return address
             if self.process.poll() is not None:
                 raise RuntimeError(
                     '%s exited with %s before listening:\n%s'
@@ -128,6 +148,13 @@ class Server(fixtures.Fixture):
         raise RuntimeError('%s did not listen within %ss:\n%s'
                            % (self.name, self.start_timeout,
                               self.log()[-4000:]))
+
+    def listening_address(self):
+        """(host, port) once the server printed that it listens, else None."""
+        match = self.listening.search(self.log())
+        if match:
+            return match.group(1).strip('[]'), int(match.group(2))
+        return None
 
     def _wait_answering(self):
         """A worker has loaded the paste app once GET / gives 300."""
@@ -247,15 +274,10 @@ class GunicornServer(Server):
         r'Listening at: http://(\[[^\]]+\]|[^:\s]+):(\d+) ')
 
     def command(self, port):
-        config_file = os.path.join(self.log_dir, 'imageapi.conf')
-        with open(config_file, 'w') as conf:
-            conf.write('[DEFAULT]\nstate_path = %s\n' % self.state_path)
-        self.env['OS_IMAGEAPI_CONFIG_FILE'] = config_file
-        gunicorn = os.path.join(os.path.dirname(sys.executable), 'gunicorn')
-        if not os.path.exists(gunicorn):
-            gunicorn = shutil.which('gunicorn') or 'gunicorn'
-        argv = [gunicorn, '--worker-class', 'gthread', '--threads', '4',
-                '--workers', str(self.workers),
+        self.env['OS_IMAGEAPI_CONFIG_FILE'] = write_config_file(
+            self.log_dir, self.state_path)
+        argv = [gunicorn_command(), '--worker-class', 'gthread',
+                '--threads', '4', '--workers', str(self.workers),
                 '--bind', '127.0.0.1:%d' % port, 'imageapi.wsgi:application']
         if gunicorn_version.version_info >= (25, 1):
             argv.insert(1, '--no-control-socket')

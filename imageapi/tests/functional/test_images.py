@@ -6,6 +6,7 @@ import urllib.parse
 
 from imageapi.tests.functional import base
 from imageapi.tests.functional import client as http_client
+from imageapi.tests.functional import databases
 
 _DATA = b'imageapi functional test data\n' * 100
 
@@ -254,6 +255,12 @@ class TestErrors(base.ServerTestCase):
 
 
 class TestStatePath(base.ServerTestCase):
+
+    def setUp(self):
+        if databases.backend() != 'sqlite':
+            self.skipTest('the database is not under state_path on %s'
+                          % databases.backend())
+        super().setUp()
 
     def test_database_and_images_live_under_state_path(self):
         self.assertTrue(os.path.isfile(self.db_path))

@@ -6,6 +6,7 @@ import sys
 
 from imageapi.db import migration
 from imageapi.tests import base
+from imageapi.tests.functional import databases
 from imageapi.tests.functional import server as server_fixture
 
 
@@ -21,10 +22,16 @@ def manage_command():
 
 class TestManage(base.TestCase):
 
+    def setUp(self):
+        super().setUp()
+        # An empty database on PostgreSQL or MariaDB runs (databases.py).
+        self.database_env = databases.backend_env(self, synced=False)
+
     def manage(self, *args, state_path=None):
         env = {k: v for k, v in os.environ.items()
                if not server_fixture._FOREIGN_ENV.match(k)}
         env['OS_DEFAULT__STATE_PATH'] = state_path or self.state_path
+        env.update(self.database_env)
         env['PYTHONPATH'] = os.pathsep.join(
             [server_fixture.REPO_ROOT] + [p for p in [env.get('PYTHONPATH')]
                                           if p])
@@ -48,8 +55,9 @@ class TestManage(base.TestCase):
         result = self.manage('db', 'sync')
         self.assertSucceeded(result)
         self.assertIn('Database is at revision %s' % head, result.stdout)
-        self.assertTrue(os.path.isfile(
-            os.path.join(self.state_path, 'imageapi.sqlite')))
+        if databases.backend() == 'sqlite':
+            self.assertTrue(os.path.isfile(
+                os.path.join(self.state_path, 'imageapi.sqlite')))
 
         result = self.manage('db', 'version')
         self.assertSucceeded(result)
@@ -64,7 +72,8 @@ class TestManage(base.TestCase):
 
     def test_server_starts_on_synced_database(self):
         self.assertSucceeded(self.manage('db', 'sync'))
-        server = self.useFixture(server_fixture.Server(self.state_path))
+        server = self.useFixture(server_fixture.Server(
+            self.state_path, env=self.database_env))
         response = server.client().get('/v2/images')
         self.assertEqual(200, response.status)
         self.assertEqual([], response.json()['images'])

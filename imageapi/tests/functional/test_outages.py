@@ -1,6 +1,6 @@
 """Stalled clients and database outages against the real imageapi-api server.
 
-The outage tests run the server on a throwaway PostgreSQL database (postgres.py) and cut
+The outage tests run the server on a throwaway PostgreSQL database (databases.py) and cut
 it off the way an operator's outage does: ``ALTER DATABASE ... ALLOW_CONNECTIONS false``
 and the server's connections terminated.
 """
@@ -13,7 +13,7 @@ import time
 
 from imageapi.tests.functional import base
 from imageapi.tests.functional import client as http_client
-from imageapi.tests.functional import postgres
+from imageapi.tests.functional import databases
 
 MiB = 1024 * 1024
 
@@ -107,7 +107,7 @@ class PostgresServerTestCase(base.RealServerTestCase):
 
     def setUp(self):
         super().setUp()
-        self.database = self.useFixture(postgres.PostgresDatabase(self))
+        self.database = self.useFixture(databases.PostgresDatabase(self))
         env = {'OS_DATABASE__CONNECTION': self.database.url,
                'OS_UPLOAD__LEASE_SECONDS': '5',
                'OS_UPLOAD__REAP_INTERVAL': '1'}

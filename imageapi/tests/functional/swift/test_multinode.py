@@ -12,7 +12,7 @@ import time
 
 from imageapi.tests.functional import base as functional_base
 from imageapi.tests.functional import client as http_client
-from imageapi.tests.functional import postgres
+from imageapi.tests.functional import databases
 from imageapi.tests.functional import server as server_fixture
 from imageapi.tests.functional.swift import base
 
@@ -23,7 +23,7 @@ class TwoNodesTest(functional_base.RealServerTestCase, base.SwiftTestCase):
 
     def setUp(self):
         super().setUp()
-        database = self.useFixture(postgres.PostgresDatabase(self))
+        database = self.useFixture(databases.PostgresDatabase(self))
         env = {'OS_DATABASE__CONNECTION': database.url,
                'OS_STORE__DRIVER': 'swift',
                'OS_SWIFT_STORE__SWIFT_STORE_LARGE_OBJECT_CHUNK_SIZE': '1',
