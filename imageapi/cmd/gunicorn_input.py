@@ -1,15 +1,18 @@
 """The one module that knows gunicorn's internals: fast readers of image bodies.
 
-``imageapi-api`` wraps the paste app in ``FastInput``: for a request carrying image
-data (``Content-Type: application/octet-stream``) it replaces ``wsgi.input`` with a
-reader that takes the body from gunicorn's socket (Content-Length) or from gunicorn's
-chunk parser (chunked) instead of through gunicorn's buffers; other chunked bodies keep
-gunicorn's reader, with bad framing raised as OSError. The app only ever sees a plain
-``wsgi.input``. Everything here reads attributes of gunicorn's own objects that
-are not its documented API (``Body.buf``, ``LengthReader.length``, ``ChunkedReader.parser``
-...), so requirements.txt bounds gunicorn from above, and
+``imageapi-api`` and ``imageapi.wsgi:application`` (so that plain gunicorn reads
+bodies as imageapi-api does) wrap the paste app in ``FastInput``: for a request
+carrying image data (``Content-Type: application/octet-stream``) it replaces
+``wsgi.input`` with a reader that takes the body from gunicorn's socket
+(Content-Length) or from gunicorn's chunk parser (chunked) instead of through
+gunicorn's buffers; other chunked bodies keep gunicorn's reader, with bad framing
+raised as OSError. The app only ever sees a plain ``wsgi.input``. Everything here
+reads attributes of gunicorn's own objects that are not its documented API
+(``Body.buf``, ``LengthReader.length``, ``ChunkedReader.parser`` ...), so
+requirements.txt bounds gunicorn from above, and
 imageapi/tests/unit/cmd/test_gunicorn_input.py fails loudly when a new gunicorn
-changes them. Any other server, or a gunicorn whose objects differ, keeps its own input.
+changes them. Any other server, or a gunicorn whose objects differ, keeps its own
+input.
 
 NOTE: the speed is worth this: gunicorn's own body reader copies every received MiB
 four to six times between BytesIO buffers, holding the GIL, which cost about as much

@@ -17,8 +17,9 @@ opts = [
                help='Seconds an upload may go without receiving a byte of '
                     'its body (also after Expect: 100-continue) before it '
                     'is answered 408 and its image is queued again. Applies '
-                    'under imageapi-api (gunicorn); behind mod_wsgi, '
-                    'Apache\'s own Timeout applies instead.'),
+                    'under gunicorn (imageapi-api, or gunicorn serving '
+                    'imageapi.wsgi:application); behind mod_wsgi, Apache\'s '
+                    'own Timeout applies instead.'),
     cfg.IntOpt('reap_interval',
                default=10, min=0, max=3600,
                help='Seconds between two scans for expired upload claims in '

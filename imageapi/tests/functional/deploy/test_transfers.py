@@ -4,7 +4,8 @@ The same tests run through Apache with mod_wsgi (etc/apache2/imageapi.conf) and 
 gunicorn (etc/gunicorn.conf.py), each loading ``imageapi.wsgi:application``: bodies
 with a Content-Length and chunked ones, a body over 1 GiB streamed by the client,
 Range downloads, concurrent uploads, and an upload slower than gunicorn's default
-worker timeout of 30 seconds.
+worker timeout of 30 seconds. Under gunicorn, ``imageapi.wsgi:application`` also has
+imageapi-api's body handling: a stalled body gets 408, bad chunked framing 400.
 """
 
 import concurrent.futures
@@ -13,6 +14,7 @@ import time
 
 from imageapi.tests.functional import client as http_client
 from imageapi.tests.functional.deploy import servers
+from imageapi.tests.functional import test_outages
 from imageapi.tests.functional import test_upload
 
 MiB = 1024 * 1024
@@ -138,3 +140,13 @@ class TestGunicornConf(TransferTests, test_upload.UploadTestCase):
         super().test_upload_slower_than_gunicorns_default_timeout()
         # No worker was killed and replaced meanwhile.
         self.assertEqual(workers, self.server.worker_pids())
+
+    # imageapi-api's body handling, through imageapi.wsgi:application.
+    test_upload_malformed_chunked_framing_400_queued = (
+        test_upload.TestStreaming.test_upload_malformed_chunked_framing_400_queued)
+
+
+class TestGunicornConfStalledUpload(test_outages.StalledUploadTest):
+    """[upload] body_idle_timeout under plain gunicorn with etc/gunicorn.conf.py."""
+
+    server_class = servers.GunicornConfServer
