@@ -19,6 +19,8 @@ import webob
 
 from imageapi.api.v2 import images
 from imageapi.api.v2 import ranges
+from imageapi.cache import directory as cache_directory
+from imageapi.cache import keeper as cache_keeper
 from imageapi.common import exception
 from imageapi.common import format_check
 from imageapi.common import streams
@@ -131,9 +133,10 @@ def _client_body(req, idle_timeout):
 
 class ImageDataController:
 
-    def __init__(self, conf, stores, leases, enforcer, limits):
+    def __init__(self, conf, stores, leases, enforcer, limits, cache=None):
         self.conf = conf
         self.stores = stores
+        self.cache = cache
         self.leases = leases
         self.enforcer = enforcer
         self.limits = limits
@@ -280,10 +283,27 @@ class ImageDataController:
 
     # ------------------------------------------------------------ download
     def download(self, req, ctx, image_id):
-        image = self._get_image(ctx, image_id, 'download_image')
+        try:
+            image = self._get_image(ctx, image_id, 'download_image')
+        except exception.ImageNotFound:
+            with excutils.save_and_reraise_exception():
+                if self.cache is not None:
+                    cache_keeper.forget_if_gone(self.cache, image_id)
         if not image['locations'] or image['size'] is None:
             return wsgi.empty_response()
         requested = ranges.requested_range(req.headers, image['size'])
+        cacheable = (self.cache is not None
+                     and cache_keeper.cacheable(image))
+        if self.cache is not None and not cacheable:
+            # Deactivated (or otherwise not active): never from the cache,
+            # checked against the database on every request.
+            self.cache.delete(image_id)
+        if cacheable:
+            cached = self.cache.open_entry(image_id, image['size'],
+                                           image['os_hash_algo'],
+                                           image['os_hash_value'])
+            if cached is not None:
+                return self._cached_response(req, image, cached, requested)
         # Stores of higher weight first; a store that fails or lacks the
         # data passes to the next location.
         for location, store in self.stores.by_weight(image['locations']):
@@ -301,9 +321,36 @@ class ImageDataController:
                 LOG.warning('Image %s: no data from store %s: %s', image_id,
                             store.id, exc)
                 continue
+            if cacheable and span is None:
+                chunks = self._filling(image, chunks)
             return self._data_response(req, image, chunks, span, offset,
                                        length)
         return wsgi.empty_response()
+
+    def _filling(self, image, chunks):
+        """``chunks``, also written to the cache unless another fill runs.
+
+        One filler per image per node; a download that finds the image
+        being filled reads the store without filling. Ranged downloads
+        never fill.
+        """
+        fill = self.cache.start_fill(image['id'], image['size'],
+                                     image['os_hash_algo'],
+                                     image['os_hash_value'])
+        if fill is None:
+            return chunks
+        return cache_directory.FillingChunks(chunks, fill)
+
+    def _cached_response(self, req, image, fileobj, requested):
+        """The image from its cache file: every Range honoured."""
+        offset, length = (0, image['size']) if requested is None \
+            else requested
+        if offset:
+            fileobj.seek(offset)
+        chunks = streams.FileChunks(fileobj, self.conf.store.chunk_size,
+                                    length)
+        return self._data_response(req, image, chunks, requested, offset,
+                                   length)
 
     def _data_response(self, req, image, chunks, span, offset, length):
         file_wrapper = req.environ.get('wsgi.file_wrapper')
