@@ -195,15 +195,39 @@ class ImageCache:
         except (ValueError, TypeError):
             return None
         path = os.path.join(self.incomplete, image_id)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        for _attempt in range(3):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return None
+            stat = os.fstat(fd)
+            if stat.st_nlink and not stat.st_size:
+                return Fill(self, image_id, fd, path, size, hash_algo,
+                            hash_value)
+            # Left by a filler that died (never reuse it: a follower could
+            # read its bytes), or unlinked by one that just finished.
+            if stat.st_nlink:
+                _unlink_if_same(path, stat)
             os.close(fd)
+        return None
+
+    def follow(self, image_id):
+        """The file another download is filling for ``image_id``, or None.
+
+        Open for reading; see FollowingChunks. None when nobody fills it.
+        """
+        if not _is_entry_name(image_id):
             return None
-        # Left over from a filler that died: start again.
-        os.ftruncate(fd, 0)
-        return Fill(self, image_id, fd, path, size, hash_algo, hash_value)
+        try:
+            fileobj = open(os.path.join(self.incomplete, image_id), 'rb')
+        except FileNotFoundError:
+            return None
+        if not os.fstat(fileobj.fileno()).st_nlink or not locked(fileobj):
+            fileobj.close()
+            return None
+        return fileobj
 
     def commit(self, fill):
         """Rename a verified fill into place and index it (Fill.commit)."""
@@ -450,6 +474,22 @@ class ImageCache:
                         stat.st_mtime))
 
 
+def locked(fileobj):
+    """True while a filler holds the file (its exclusive flock)."""
+    try:
+        fcntl.flock(fileobj.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    fcntl.flock(fileobj.fileno(), fcntl.LOCK_UN)
+    return False
+
+
+def _unlink_if_same(path, stat):
+    with contextlib.suppress(FileNotFoundError):
+        if os.stat(path).st_ino == stat.st_ino:
+            os.unlink(path)
+
+
 def _hash_file(path, hash_algo):
     hasher = hashlib.new(hash_algo)
     with open(path, 'rb') as fileobj:
@@ -458,42 +498,3 @@ def _hash_file(path, hash_algo):
             if not chunk:
                 return hasher.hexdigest()
             hasher.update(chunk)
-
-
-class FillingChunks:
-    """Chunks of a whole-image download, written to a Fill as they pass.
-
-    The download streams to the client and into the cache in the same
-    pass; the fill is committed when the chunks end and discarded when the
-    iterator is closed early (the client went away, the store failed).
-    """
-
-    def __init__(self, chunks, fill):
-        self._chunks = chunks
-        self._iter = iter(chunks)
-        self._fill = fill
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        try:
-            chunk = next(self._iter)
-        except StopIteration:
-            self._fill.commit()
-            raise
-        except BaseException:
-            self._fill.abort()
-            raise
-        try:
-            self._fill.write(chunk)
-        except OSError as exc:
-            LOG.warning('Image %s not cached: %s', self._fill.image_id, exc)
-            self._fill.abort()
-        return chunk
-
-    def close(self):
-        self._fill.abort()  # a no-op once committed
-        close = getattr(self._chunks, 'close', None)
-        if close is not None:
-            close()

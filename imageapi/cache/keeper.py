@@ -12,7 +12,7 @@ import threading
 
 from oslo_log import log as logging
 
-from imageapi.cache import directory
+from imageapi.cache import chunks as cache_chunks
 from imageapi.common import exception
 from imageapi import context as imageapi_context
 from imageapi.db import api as db_api
@@ -54,7 +54,7 @@ def fetch(cache, stores, image):
             LOG.warning('Image %s: no data from store %s: %s', image['id'],
                         store.id, exc)
             continue
-        filling = directory.FillingChunks(chunks, fill)
+        filling = cache_chunks.FillingChunks(chunks, fill)
         try:
             for _chunk in filling:
                 pass
