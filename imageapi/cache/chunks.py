@@ -24,8 +24,10 @@ class FillingChunks:
     """Chunks of a whole-image download, written to a Fill as they pass.
 
     The download streams to the client and into the cache in the same
-    pass; the fill is committed when the chunks end and discarded when the
-    iterator is closed early (the client went away, the store failed).
+    pass. The fill is committed as soon as it holds the image's size, before
+    the last chunk is handed to the server: a client that has every byte
+    finds the entry made. It is discarded when the iterator is closed early
+    (the client went away, the store failed).
     """
 
     def __init__(self, chunks, fill):
@@ -47,6 +49,8 @@ class FillingChunks:
             raise
         try:
             self._fill.write(chunk)
+            if self._fill.complete:
+                self._fill.commit()
         except OSError as exc:
             LOG.warning('Image %s not cached: %s', self._fill.image_id, exc)
             self._fill.abort()

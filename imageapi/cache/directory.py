@@ -119,6 +119,11 @@ class Fill:
         return self._fd
 
     @property
+    def complete(self):
+        """True once the image's size has been written (and not abandoned)."""
+        return self._fd is not None and self._written == self._size
+
+    @property
     def hash_algo(self):
         return self._hash_algo
 

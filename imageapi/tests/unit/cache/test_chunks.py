@@ -47,6 +47,16 @@ class FillingChunksTest(test_directory.ImageCacheTestCase):
 
         self.assertEqual([image_id], self.cache.cached_ids())
 
+    def test_committed_before_last_chunk_handed_out(self):
+        image_id, fill = self.start()
+        filling = chunks.FillingChunks(iter([DATA[:10], DATA[10:]]), fill)
+        next(filling)
+        self.assertEqual([], self.cache.cached_ids())
+
+        next(filling)
+
+        self.assertEqual([image_id], self.cache.cached_ids())
+
     def test_closed_early_aborts(self):
         _image_id, fill = self.start()
         filling = chunks.FillingChunks(iter([DATA[:10], DATA[10:]]), fill)
