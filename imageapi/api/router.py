@@ -8,6 +8,7 @@ import routes
 from imageapi.api.middleware import context as context_middleware
 from imageapi.api.v2 import cached_images
 from imageapi.api.v2 import discovery
+from imageapi.api.v2 import image_actions
 from imageapi.api.v2 import image_data
 from imageapi.api.v2 import images
 from imageapi.api.v2 import limits
@@ -33,6 +34,10 @@ ROUTES = (
                                'DELETE': ('images', 'delete')}),
     ('/v2/images/{image_id}/file', {'PUT': ('image_data', 'upload'),
                                     'GET': ('image_data', 'download')}),
+    ('/v2/images/{image_id}/actions/deactivate', {
+        'POST': ('image_actions', 'deactivate')}),
+    ('/v2/images/{image_id}/actions/reactivate', {
+        'POST': ('image_actions', 'reactivate')}),
     ('/v2/images/{image_id}/tags/{tag}', {'PUT': ('images', 'add_tag'),
                                           'DELETE': ('images',
                                                      'delete_tag')}),
@@ -133,6 +138,8 @@ class API:
                 keystone_limits, service.cache),
             'cache': cached_images.CacheController(
                 conf, self.enforcer, service.cache, service.cache_keeper),
+            'image_actions': image_actions.ImageActionsController(
+                self.enforcer),
             'members': members.MembersController(conf, self.enforcer),
             'schemas': schemas.SchemasController(conf),
             'discovery': discovery.DiscoveryController(

@@ -27,14 +27,17 @@ ACTIVE = 'active'
 # out a row that has it.
 KILLED = 'killed'
 DELETED = 'deleted'
+# Set by an admin's deactivate: the data stays, only admins may download it.
+DEACTIVATED = 'deactivated'
 
 # (from, to) pairs a status change may make: Glance's table for the statuses
-# above, less `killed` as a target. Glance's import, deactivation and
-# delayed-delete statuses are not implemented.
+# above, less `killed` as a target. Glance's import and delayed-delete
+# statuses are not implemented.
 ALLOWED_TRANSITIONS = frozenset([
     (QUEUED, SAVING), (QUEUED, ACTIVE), (QUEUED, DELETED),
     (SAVING, ACTIVE), (SAVING, QUEUED), (SAVING, DELETED),
-    (ACTIVE, DELETED),
+    (ACTIVE, DELETED), (ACTIVE, DEACTIVATED),
+    (DEACTIVATED, ACTIVE), (DEACTIVATED, DELETED),
     (KILLED, DELETED),
 ])
 

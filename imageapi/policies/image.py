@@ -51,6 +51,13 @@ rules = [
     _rule('download_image', base.ADMIN_OR_PROJECT_READER_GET_IMAGE,
           'Download the data of an image.',
           [('GET', _FILE)]),
+    _rule('deactivate', base.ADMIN,
+          'Deactivate an image: only admins may download its data until it '
+          'is reactivated.',
+          [('POST', _IMAGE + '/actions/deactivate')]),
+    _rule('reactivate', base.ADMIN,
+          'Reactivate a deactivated image.',
+          [('POST', _IMAGE + '/actions/reactivate')]),
     _rule('delete_image_location', base.ADMIN,
           'Delete the copy of an image in one store (multi-store).',
           [('DELETE', '/v2/stores/{store_id}/{image_id}')]),

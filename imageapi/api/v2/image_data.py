@@ -284,10 +284,15 @@ class ImageDataController:
     # ------------------------------------------------------------ download
     def download(self, req, ctx, image_id):
         image = self._image_to_download(ctx, image_id)
+        # Before any answer: an image that is not active loses its entry.
+        cacheable = self._cacheable(image)
+        if image['status'] == db_api.DEACTIVATED and not ctx.is_admin:
+            raise exception.Forbidden(
+                message='The requested image has been deactivated. Image '
+                        'data download is forbidden.')
         if not image['locations'] or image['size'] is None:
             return wsgi.empty_response()
         requested = ranges.requested_range(req.headers, image['size'])
-        cacheable = self._cacheable(image)
         if cacheable:
             response = self._from_cache(req, image, requested)
             if response is not None:

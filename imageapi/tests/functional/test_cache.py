@@ -208,12 +208,29 @@ class ReadThroughTest(CacheTestCase):
 
     def test_deactivated_image_not_served_from_cache_and_removed(self):
         image_id = self.cached_image()
+        self.assertStatus(204, self.client.post(
+            '/v2/images/%s/actions/deactivate' % image_id))
+
+        # An admin may download it, but only from the store (gone here).
+        response = self.client.download(image_id)
+
+        self.assertStatus(204, response)
+        self.assertEqual(b'', response.body)
+        self.assertEqual([], self.cached_ids())
+        self.assertFalse(os.path.exists(self.cache_file(image_id)))
+
+    def test_deactivated_elsewhere_entry_removed_on_refused_download(self):
+        image_id = self.cached_image()
+        self.client.patch('/v2/images/%s' % image_id,
+                          [{'op': 'replace', 'path': '/visibility',
+                            'value': 'public'}])
+        # As another node deactivates it: only the database knows.
         self.db_execute("UPDATE images SET status = 'deactivated' "
                         "WHERE id = ?", image_id)
 
-        response = self.client.download(image_id)
+        response = self.server.client(headers=NON_ADMIN).download(image_id)
 
-        self.assertNotEqual(DATA, response.body)
+        self.assertStatus(403, response)
         self.assertEqual([], self.cached_ids())
         self.assertFalse(os.path.exists(self.cache_file(image_id)))
 

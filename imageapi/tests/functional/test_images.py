@@ -265,3 +265,46 @@ class TestStatePath(base.ServerTestCase):
         self.assertEqual(['imageapi.sqlite', 'images'],
                          sorted(name for name in os.listdir(self.state_path)
                                 if not name.startswith('imageapi.sqlite-')))
+
+
+class TestDeactivation(base.ServerTestCase):
+    """An operator pulls an image with deactivate and puts it back."""
+
+    def test_deactivate_blocks_member_download_until_reactivate(self):
+        image = self.create_image(disk_format='raw', container_format='bare',
+                                  visibility='public')
+        image_id = image['id']
+        path = '/v2/images/%s' % image_id
+        self.assertStatus(204, self.client.upload(image_id, _DATA))
+        member = self.server.client(headers={'X-Roles': 'member',
+                                             'X-Project-Id': 'other'})
+
+        self.assertStatus(403, member.post(path + '/actions/deactivate'))
+        self.assertStatus(204, self.client.post(path + '/actions/deactivate'))
+        self.assertEqual('deactivated', self.show_image(image_id)['status'])
+        self.assertEqual('deactivated', self.image_row(image_id)['status'])
+        refused = member.download(image_id)
+        self.assertStatus(403, refused)
+        self.assertIn(b'deactivated', refused.body)
+        as_admin = self.client.download(image_id)
+        self.assertStatus(200, as_admin)
+        self.assertEqual(_DATA, as_admin.body)
+        # The data stays in the store while the image is deactivated.
+        with open(self.image_path(image_id), 'rb') as stored:
+            self.assertEqual(_DATA, stored.read())
+
+        self.assertStatus(204, self.client.post(path + '/actions/reactivate'))
+        self.assertEqual('active', self.show_image(image_id)['status'])
+        again = member.download(image_id)
+        self.assertStatus(200, again)
+        self.assertEqual(_DATA, again.body)
+
+    def test_deactivate_queued_image_is_403(self):
+        image_id = self.create_image(disk_format='raw',
+                                     container_format='bare')['id']
+
+        response = self.client.post('/v2/images/%s/actions/deactivate'
+                                    % image_id)
+
+        self.assertStatus(403, response)
+        self.assertEqual('queued', self.image_row(image_id)['status'])

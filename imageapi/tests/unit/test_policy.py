@@ -36,6 +36,8 @@ GLANCE_DEFAULTS = {
     'upload_image': _ADMIN + ' or (role:member and project_id:%(project_id)s)',
     'download_image': _ADMIN + ' or (role:reader and (%s))' % _SEEN,
     'delete_image_location': _ADMIN,
+    'deactivate': _ADMIN,
+    'reactivate': _ADMIN,
     'stores_info_detail': _ADMIN,
     'add_member': _ADMIN + ' or (role:member and project_id:%(project_id)s)',
     'get_members': _ADMIN + ' or role:reader and (project_id:%(project_id)s '

@@ -49,6 +49,8 @@ class _ImageOfAlpha(base.KeystoneServerTestCase):
                                        json={'member': NEW_MEMBER})),
             ('delete member', client.delete('%s/%s' % (members,
                                                        OLD_MEMBER))),
+            ('deactivate', client.post(self.path + '/actions/deactivate')),
+            ('reactivate', client.post(self.path + '/actions/reactivate')),
             ('delete', client.delete('/v2/images/%s' % image_id)),
         ]
 
@@ -68,7 +70,7 @@ class TestRoles(_ImageOfAlpha):
             'list': 200, 'show': 200, 'list members': 200, 'download': 200,
             'create': 403, 'update': 403, 'add tag': 403, 'delete tag': 403,
             'upload': 403, 'add member': 403, 'delete member': 403,
-            'delete': 403}, results)
+            'deactivate': 403, 'reactivate': 403, 'delete': 403}, results)
 
     def test_member_of_owner_project_does_everything(self):
         results = self.calls(self.client('alpha-member'))
@@ -77,7 +79,7 @@ class TestRoles(_ImageOfAlpha):
             'list': 200, 'show': 200, 'download': 200, 'list members': 200,
             'create': 201, 'update': 200, 'add tag': 204, 'delete tag': 204,
             'upload': 204, 'add member': 200, 'delete member': 204,
-            'delete': 204}, results)
+            'deactivate': 403, 'reactivate': 403, 'delete': 204}, results)
 
     def test_admin_of_another_project_does_everything(self):
         results = self.calls(self.client('admin'))
@@ -86,7 +88,7 @@ class TestRoles(_ImageOfAlpha):
             'list': 200, 'show': 200, 'download': 200, 'list members': 200,
             'create': 201, 'update': 200, 'add tag': 204, 'delete tag': 204,
             'upload': 204, 'add member': 200, 'delete member': 204,
-            'delete': 204}, results)
+            'deactivate': 204, 'reactivate': 204, 'delete': 204}, results)
 
     def test_member_of_other_project_gets_404_not_403(self):
         results = self.calls(self.client('beta-member'))
@@ -97,7 +99,7 @@ class TestRoles(_ImageOfAlpha):
             'list': 200, 'show': 404, 'download': 404, 'list members': 404,
             'create': 201, 'update': 404, 'add tag': 404, 'delete tag': 404,
             'upload': 404, 'add member': 404, 'delete member': 404,
-            'delete': 404}, results)
+            'deactivate': 404, 'reactivate': 404, 'delete': 404}, results)
 
     def test_download_as_member_returns_data(self):
         response = self.client('alpha-member').download(self.image['id'])
@@ -110,6 +112,19 @@ class TestRoles(_ImageOfAlpha):
 
         self.assertStatus(403, self.owner.patch(self.path, public))
         self.assertStatus(200, self.client('admin').patch(self.path, public))
+
+    def test_deactivated_image_downloads_for_admin_only(self):
+        admin = self.client('admin')
+        self.assertStatus(204, admin.post(self.path + '/actions/deactivate'))
+
+        for name in ('alpha-member', 'alpha-reader'):
+            self.assertStatus(403, self.client(name).download(
+                self.image['id']))
+        download = admin.download(self.image['id'])
+        self.assertStatus(200, download)
+        self.assertEqual(DATA, download.body)
+        self.assertEqual('deactivated',
+                         self.owner.get(self.path).json()['status'])
 
     def test_forged_identity_headers_are_ignored(self):
         forged = self.server.client(headers={
