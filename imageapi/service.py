@@ -2,11 +2,14 @@
 
 ``start(conf)`` does every start-up side effect in one visible place: it configures the
 database facade, parses the global ``cfg.CONF`` when oslo.limit needs it, loads the store
-drivers and starts the upload lease keeper's thread. ``imageapi-api`` calls it in each
+drivers, starts the upload lease keeper's thread and, with ``[DEFAULT] image_cache_dir``,
+opens the node's image cache and starts its keeper thread. ``imageapi-api`` calls it in each
 worker, ``imageapi.wsgi`` once per process, and the tests in their set-up; the paste app
 factory (api/router.py) receives the Service it returns and builds nothing global.
 """
 
+from imageapi.cache import directory as cache_directory
+from imageapi.cache import keeper as cache_keeper
 from imageapi.common import config
 from imageapi.db import api as db_api
 from imageapi import leases
@@ -14,16 +17,26 @@ from imageapi import store
 
 
 class Service:
-    """The stores and the upload lease keeper of one process."""
+    """The stores, the upload lease keeper and the image cache of one process.
+
+    ``cache`` and ``cache_keeper`` are None when image_cache_dir is unset.
+    """
 
     def __init__(self, conf):
         self.conf = conf
         self.stores = store.Stores(conf)
         self.leases = leases.LeaseKeeper(conf, self.stores)
+        self.cache = cache_directory.ImageCache.from_conf(conf)
+        self.cache_keeper = None
+        if self.cache is not None:
+            self.cache_keeper = cache_keeper.CacheKeeper(conf, self.cache,
+                                                         self.stores)
 
     def stop(self):
-        """Stop the lease keeper's thread (tests, orderly shutdown)."""
+        """Stop the background threads (tests, orderly shutdown)."""
         self.leases.stop()
+        if self.cache_keeper is not None:
+            self.cache_keeper.stop()
 
 
 def start(conf):
@@ -38,4 +51,6 @@ def start(conf):
     service = Service(conf)
     if conf.upload.reap_interval:
         service.leases.start()
+    if service.cache_keeper is not None and conf.image_cache_interval:
+        service.cache_keeper.start()
     return service

@@ -6,6 +6,7 @@ Unknown paths give 404; a known path with another method gives 405 with ``Allow`
 import routes
 
 from imageapi.api.middleware import context as context_middleware
+from imageapi.api.v2 import cached_images
 from imageapi.api.v2 import discovery
 from imageapi.api.v2 import image_actions
 from imageapi.api.v2 import image_data
@@ -55,6 +56,12 @@ ROUTES = (
     ('/v2/info/stores/detail', {'GET': ('discovery', 'stores_detail')}),
     ('/v2/stores/{store_id}/{image_id}', {'DELETE': ('images',
                                                      'delete_from_store')}),
+    ('/v2/cache', {'GET': ('cache', 'index'), 'DELETE': ('cache', 'clear')}),
+    # Before /v2/cache/{image_id}, which would take 'clean' for an id.
+    ('/v2/cache/clean', {'POST': ('cache', 'clean')}),
+    ('/v2/cache/prune', {'POST': ('cache', 'prune')}),
+    ('/v2/cache/{image_id}', {'PUT': ('cache', 'queue'),
+                              'DELETE': ('cache', 'delete')}),
 ) + tuple(
     ('/v2/schemas/metadefs/%s' % name, {'GET': ('md_schemas', name)})
     for name in ('namespace', 'namespaces', 'object', 'objects', 'property',
@@ -125,10 +132,12 @@ class API:
         keystone_limits = limits.KeystoneLimits(conf)
         self.controllers = {
             'images': images.ImagesController(conf, stores, self.enforcer,
-                                              keystone_limits),
+                                              keystone_limits, service.cache),
             'image_data': image_data.ImageDataController(
                 conf, stores, service.leases, self.enforcer,
-                keystone_limits),
+                keystone_limits, service.cache),
+            'cache': cached_images.CacheController(
+                conf, self.enforcer, service.cache, service.cache_keeper),
             'image_actions': image_actions.ImageActionsController(
                 self.enforcer),
             'members': members.MembersController(conf, self.enforcer),

@@ -6,6 +6,8 @@ from oslo_config import cfg
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
 
+from imageapi.cache import directory as cache_directory
+from imageapi.cache import keeper as cache_keeper
 from imageapi.cmd import metadefs
 from imageapi.common import config
 from imageapi.db import api as db_api
@@ -48,6 +50,51 @@ def _image_reap(conf):
     print('%d expired uploads reaped' % len(reaped))
 
 
+# Exit status of the cache commands when this node has no cache.
+CACHE_OFF = 2
+
+
+def _node_cache(conf):
+    cache = cache_directory.ImageCache.from_conf(conf)
+    if cache is None:
+        print('imageapi-manage: [DEFAULT] image_cache_dir is not set; this '
+              'node has no image cache.', file=sys.stderr)
+    return cache
+
+
+def _cache_prune(conf):
+    cache = _node_cache(conf)
+    if cache is None:
+        return CACHE_OFF
+    files, size = cache.prune()
+    print('%d cached images pruned, %d bytes freed; %d bytes cached of at '
+          'most %d' % (files, size, cache.total_size(), cache.max_size))
+
+
+def _cache_prefetch(conf):
+    cache = _node_cache(conf)
+    if cache is None:
+        return CACHE_OFF
+    done = cache_keeper.prefetch(cache, store.Stores(conf))
+    for image_id in done:
+        print('Image %s cached' % image_id)
+    left = cache.queued_images()
+    print('%d queued images cached, %d still queued' % (len(done), len(left)))
+
+
+def _cache_clean(conf):
+    cache = _node_cache(conf)
+    if cache is None:
+        return CACHE_OFF
+    removed = cache.clean(conf.hashing_algorithm)
+    gone = cache_keeper.sweep(cache)
+    for image_id in gone:
+        print('Image %s: not active any more, removed from the cache'
+              % image_id)
+    print('%d stalled or invalid cache files removed, %d entries of '
+          'inactive images' % (removed, len(gone)))
+
+
 def _db_load_metadefs(conf):
     return metadefs.load(conf.category.path, merge=conf.category.merge,
                          prefer_new=conf.category.prefer_new,
@@ -67,7 +114,10 @@ _COMMANDS = {('db', 'sync'): _db_sync, ('db', 'version'): _db_version,
              ('db', 'load_metadefs'): _db_load_metadefs,
              ('db', 'unload_metadefs'): _db_unload_metadefs,
              ('db', 'export_metadefs'): _db_export_metadefs,
-             ('image', 'reap'): _image_reap}
+             ('image', 'reap'): _image_reap,
+             ('cache', 'prune'): _cache_prune,
+             ('cache', 'prefetch'): _cache_prefetch,
+             ('cache', 'clean'): _cache_clean}
 
 
 def _add_parsers(subparsers):
@@ -108,6 +158,21 @@ def _add_parsers(subparsers):
     image_actions.add_parser(
         'reap', help='Return uploads whose lease expired (their process '
                      'died) to queued and delete their partial data.')
+    cache = subparsers.add_parser(
+        'cache', help='The image cache of this node (image_cache_dir).')
+    cache_actions = cache.add_subparsers(dest='action')
+    cache_actions.required = True
+    cache_actions.add_parser(
+        'prune', help='Remove least recently used cached images until the '
+                      'cache fits image_cache_max_size.')
+    cache_actions.add_parser(
+        'prefetch', help='Fetch the images queued for caching (PUT '
+                         '/v2/cache/{image_id}) into this node\'s cache.')
+    cache_actions.add_parser(
+        'clean', help='Remove stalled fills (older than '
+                      'image_cache_stall_time), cache files changed since '
+                      'they were verified and entries of images no longer '
+                      'active; index files the index lost.')
 
 
 # Exit status when the database cannot be reached or refuses the command.

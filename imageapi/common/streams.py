@@ -251,3 +251,46 @@ class UploadStream:
     def hash_value(self):
         """The ``hash_algo`` hex digest of the bytes yielded so far."""
         return self._hashes.hash_value
+
+
+class FileChunks:
+    """Iterator over part of an open file, in chunks (file store, image cache).
+
+    ``file`` is the open file at the start offset, for a WSGI server's
+    file_wrapper (sendfile); see Driver.get.
+    """
+
+    def __init__(self, fileobj, chunk_size, length):
+        self.file = fileobj
+        self._file = fileobj
+        self._chunk_size = chunk_size
+        self._remaining = length
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._file is None:
+            raise StopIteration
+        want = self._chunk_size
+        if self._remaining is not None:
+            want = min(want, self._remaining)
+        data = self._file.read(want) if want else b''
+        if not data:
+            self.close()
+            raise StopIteration
+        if self._remaining is not None:
+            self._remaining -= len(data)
+        return data
+
+    def close(self):
+        """Close the file; safe to call more than once."""
+        if self._file is not None:
+            fileobj, self._file = self._file, None
+            fileobj.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()

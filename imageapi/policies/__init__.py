@@ -7,6 +7,7 @@ and by oslopolicy-sample-generator; an operator's policy file overrides any rule
 import itertools
 
 from imageapi.policies import base
+from imageapi.policies import cache
 from imageapi.policies import image
 from imageapi.policies import member
 from imageapi.policies import metadef
@@ -14,5 +15,6 @@ from imageapi.policies import metadef
 
 def list_rules():
     return list(itertools.chain(base.list_rules(), image.list_rules(),
+                                cache.list_rules(),
                                 member.list_rules(),
                                 metadef.list_rules()))

@@ -15,6 +15,7 @@ from oslo_log import log as logging
 from oslo_utils import excutils
 
 from imageapi.common import exception
+from imageapi.common import streams
 from imageapi.store import driver
 
 LOG = logging.getLogger(__name__)
@@ -164,49 +165,6 @@ class _FileWriter(driver.Writer):
         _unlink_quietly(self.path)
 
 
-class _FileChunks:
-    """Iterator over part of a stored file, in chunks; returned by get.
-
-    ``file`` is the open file at the start offset, for a WSGI server's
-    file_wrapper (sendfile); see Driver.get.
-    """
-
-    def __init__(self, fileobj, chunk_size, length):
-        self.file = fileobj
-        self._file = fileobj
-        self._chunk_size = chunk_size
-        self._remaining = length
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        if self._file is None:
-            raise StopIteration
-        want = self._chunk_size
-        if self._remaining is not None:
-            want = min(want, self._remaining)
-        data = self._file.read(want) if want else b''
-        if not data:
-            self.close()
-            raise StopIteration
-        if self._remaining is not None:
-            self._remaining -= len(data)
-        return data
-
-    def close(self):
-        """Close the file; safe to call more than once."""
-        if self._file is not None:
-            fileobj, self._file = self._file, None
-            fileobj.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-
 class FilesystemDriver(driver.Driver):
     """Stores each image as ``<datadir>/<image_id>``, via a temp file."""
 
@@ -293,7 +251,7 @@ class FilesystemDriver(driver.Driver):
         except BaseException:
             with excutils.save_and_reraise_exception():
                 fileobj.close()
-        return _FileChunks(fileobj, self._chunk_size, length)
+        return streams.FileChunks(fileobj, self._chunk_size, length)
 
     def get_size(self, location):
         """Return the size of the file at ``location``; see Driver.get_size."""

@@ -300,6 +300,33 @@ def _scale_checks(checks, scale):
                'the passes')
 
 
+# The issue's target: a download from the cache at 90% of a plain sendfile.
+CACHE_WARM_VS_SENDFILE = 0.9
+
+
+def _cache_checks(checks, cache):
+    if not cache:
+        return
+    if cache.get('error'):
+        _check(checks, 'image cache measured', 'cache',
+               cache['error'][:200], None, False)
+        return
+    _check(checks, 'warm (cache) download >= 90% of plain sendfile',
+           'cache %d MiB' % (cache['size'] >> 20), cache['warm_vs_sendfile'],
+           CACHE_WARM_VS_SENDFILE, cache['warm_within_90pct'],
+           'cold (Swift) %s MB/s' % cache['cold']['mbps'])
+
+
+def _cache_table(cache):
+    if not cache or cache.get('error'):
+        return []
+    return ['cache %d MiB MB/s: cold (Swift) %s, warm (cache) %s, plain '
+            'sendfile %s, warm/sendfile %s (rounds: warm %s, sendfile %s)'
+            % (cache['size'] >> 20, cache['cold']['mbps'], cache['warm'],
+               cache['sendfile'], cache['warm_vs_sendfile'],
+               cache['warm_mbps'], cache['sendfile_mbps'])]
+
+
 def evaluate(result):
     """Ratios into ``result`` and the list of target checks."""
     add_ratios(result)
@@ -309,6 +336,7 @@ def evaluate(result):
         _transfer_checks(checks, name, backend, glance)
         _metadata_checks(checks, name, backend, glance)
     _swift_checks(checks, result.get('swift') or {})
+    _cache_checks(checks, result.get('cache') or {})
     _scale_checks(checks, result.get('scale') or {})
     result['targets'] = checks
     result['targets_met'] = sum(1 for c in checks if c['ok'])
@@ -342,6 +370,7 @@ def table(result):
     lines += _transfer_table(servers)
     lines += _metadata_table(servers)
     lines += _swift_table(result.get('swift') or {})
+    lines += _cache_table(result.get('cache') or {})
     lines += _scale_table(result.get('scale') or {})
     lines.append('targets met: %d/%d' % (result.get('targets_met', 0),
                                          result.get('targets_total', 0)))

@@ -21,6 +21,7 @@ import tempfile
 import time
 
 import apiclient
+import cache_transfer
 import glance_ref
 import limit
 import metadata
@@ -82,6 +83,17 @@ def parse_args(argv):
     parser.add_argument('--swift-ports', default=swift_transfer.DEFAULT_PORTS,
                         help='Swift proxy, object, container, account and '
                              'memcached ports.')
+    parser.add_argument('--cache', action='store_true',
+                        help='Also measure the image cache: download from '
+                             'Swift cold and warm, beside a plain sendfile '
+                             'of the cached file (uses the Swift options).')
+    parser.add_argument('--cache-size',
+                        help='Image size for --cache (default 1G; 256M '
+                             'with --quick).')
+    parser.add_argument('--cache-rounds', type=int,
+                        default=cache_transfer.ROUNDS,
+                        help='Warm downloads for --cache, each beside a '
+                             'plain sendfile; medians are reported.')
     parser.add_argument('--scale', type=int, default=0,
                         help='Seed this many images into PostgreSQL in bulk '
                              'and measure two API nodes on it (off: 0).')
@@ -105,6 +117,7 @@ def parse_args(argv):
     args.swift_sizes = args.swift_sizes or ('256M' if args.quick else '2G')
     args.swift_labels = [s.strip() for s in args.swift_sizes.split(',')
                          if s.strip()] if args.swift else []
+    args.cache_size = args.cache_size or ('256M' if args.quick else '1G')
     args.scale_duration = args.scale_duration or args.duration
     args.size_labels = [s.strip() for s in args.sizes.split(',') if s.strip()]
     args.image_levels = [int(n) for n in args.images.split(',')]
@@ -172,6 +185,8 @@ class Run:
         if not self.args.skip_transfer:
             labels += self.args.size_labels + [self.args.concurrent_size]
         labels += self.args.swift_labels
+        if self.args.cache:
+            labels.append(self.args.cache_size)
         for label in dict.fromkeys(labels):
             path = os.path.join(data, 'test-%s.bin' % label)
             seconds = limit.make_test_file(path, parse_size(label))
@@ -397,7 +412,7 @@ class Run:
     # ------------------------------------------------------------ all
     def execute(self):
         args = self.args
-        if not args.skip_transfer or args.swift:
+        if not args.skip_transfer or args.swift or args.cache:
             self.make_files()
         if not args.skip_transfer:
             self.measure_limits()
@@ -415,6 +430,11 @@ class Run:
             self.result['swift'] = swift_transfer.measure(
                 args, self.dir, files,
                 {label: self.md5(label) for label in files}, log)
+        if args.cache:
+            log('cache: Swift cold, cache warm, plain sendfile')
+            label = args.cache_size
+            self.result['cache'] = cache_transfer.measure(
+                args, self.dir, self.files[label], self.md5(label), log)
         if args.scale:
             try:
                 self.result['scale'] = scale.measure(args, self.dir, log)

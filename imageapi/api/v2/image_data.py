@@ -19,6 +19,8 @@ import webob
 
 from imageapi.api.v2 import images
 from imageapi.api.v2 import ranges
+from imageapi.cache import chunks as cache_chunks
+from imageapi.cache import keeper as cache_keeper
 from imageapi.common import exception
 from imageapi.common import format_check
 from imageapi.common import streams
@@ -131,9 +133,10 @@ def _client_body(req, idle_timeout):
 
 class ImageDataController:
 
-    def __init__(self, conf, stores, leases, enforcer, limits):
+    def __init__(self, conf, stores, leases, enforcer, limits, cache=None):
         self.conf = conf
         self.stores = stores
+        self.cache = cache
         self.leases = leases
         self.enforcer = enforcer
         self.limits = limits
@@ -280,7 +283,9 @@ class ImageDataController:
 
     # ------------------------------------------------------------ download
     def download(self, req, ctx, image_id):
-        image = self._get_image(ctx, image_id, 'download_image')
+        image = self._image_to_download(ctx, image_id)
+        # Before any answer: an image that is not active loses its entry.
+        cacheable = self._cacheable(image)
         if image['status'] == db_api.DEACTIVATED and not ctx.is_admin:
             raise exception.Forbidden(
                 message='The requested image has been deactivated. Image '
@@ -288,6 +293,10 @@ class ImageDataController:
         if not image['locations'] or image['size'] is None:
             return wsgi.empty_response()
         requested = ranges.requested_range(req.headers, image['size'])
+        if cacheable:
+            response = self._from_cache(req, image, requested)
+            if response is not None:
+                return response
         # Stores of higher weight first; a store that fails or lacks the
         # data passes to the next location.
         for location, store in self.stores.by_weight(image['locations']):
@@ -305,9 +314,93 @@ class ImageDataController:
                 LOG.warning('Image %s: no data from store %s: %s', image_id,
                             store.id, exc)
                 continue
+            if cacheable and span is None:
+                chunks = self._filling(image, chunks)
             return self._data_response(req, image, chunks, span, offset,
                                        length)
         return wsgi.empty_response()
+
+    # ------------------------------------------------------------ cache
+    def _image_to_download(self, ctx, image_id):
+        """The image; on 404 its cache entry goes if the image is gone."""
+        try:
+            return self._get_image(ctx, image_id, 'download_image')
+        except exception.ImageNotFound:
+            with excutils.save_and_reraise_exception():
+                if self.cache is not None:
+                    cache_keeper.forget_if_gone(self.cache, image_id)
+
+    def _cacheable(self, image):
+        """True if this download may use the cache; else its entry goes.
+
+        The status comes from the database on every request: a deactivated
+        (or any other not active) image is never served from the cache.
+        """
+        if self.cache is None:
+            return False
+        if cache_keeper.cacheable(image):
+            return True
+        self.cache.delete(image['id'])
+        return False
+
+    def _from_cache(self, req, image, requested):
+        """The response from this node's cache, or None to read the store.
+
+        A whole-image download that finds the image being filled by
+        another download of this node follows that fill (FollowingChunks)
+        instead of reading the store: the store is read once per node.
+        """
+        cached = self.cache.open_entry(image['id'], image['size'],
+                                       image['os_hash_algo'],
+                                       image['os_hash_value'])
+        if cached is not None:
+            return self._cached_response(req, image, cached, requested)
+        if requested is not None:
+            return None  # served from the store, and does not fill
+        filling = self.cache.follow(image['id'])
+        if filling is None:
+            return None
+        chunks = cache_chunks.FollowingChunks(
+            filling, image['size'], self.conf.store.chunk_size,
+            functools.partial(self._store_rest, image))
+        return self._data_response(req, image, chunks, None, 0,
+                                   image['size'])
+
+    def _store_rest(self, image, offset, length):
+        """What a follower's filler did not write, from a store."""
+        for location, store in self.stores.by_weight(image['locations']):
+            if store_driver.RANDOM_READ not in store.driver.capabilities:
+                continue
+            try:
+                return store.driver.get(location['url'], offset=offset,
+                                        length=length)
+            except (exception.StoredDataNotFound,
+                    exception.BackendUnavailable) as exc:
+                LOG.warning('Image %s: no data from store %s: %s',
+                            image['id'], store.id, exc)
+        # Mid-response: the server drops the connection, the client sees
+        # a short body.
+        raise exception.StoredDataNotFound(location=image['id'])
+
+    def _filling(self, image, chunks):
+        """``chunks``, also written to the cache unless another fill runs."""
+        fill = self.cache.start_fill(image['id'], image['size'],
+                                     image['os_hash_algo'],
+                                     image['os_hash_value'])
+        if fill is None:
+            return chunks
+        return cache_chunks.FillingChunks(chunks, fill)
+
+    def _cached_response(self, req, image, fileobj, requested):
+        """The image from its cache file: every Range honoured."""
+        offset, length = (0, image['size']) if requested is None \
+            else requested
+        if offset:
+            fileobj.seek(offset)
+        chunks = streams.FileChunks(fileobj, self.conf.store.chunk_size,
+                                    length)
+        return self._data_response(req, image, chunks, requested, offset,
+                                   length)
 
     def _data_response(self, req, image, chunks, span, offset, length):
         file_wrapper = req.environ.get('wsgi.file_wrapper')

@@ -86,9 +86,10 @@ def _check_count(kind, count, quota):
 
 class ImagesController:
 
-    def __init__(self, conf, stores, enforcer, limits):
+    def __init__(self, conf, stores, enforcer, limits, cache=None):
         self.conf = conf
         self.stores = stores
+        self.cache = cache
         self.enforcer = enforcer
         self.limits = limits
         self.schema = schemas.image_schema(conf)
@@ -237,6 +238,10 @@ class ImagesController:
             self._purge(image_id)
         for location in image['locations']:
             self._delete_data(image_id, location)
+        if self.cache is not None:
+            # This node's copy; other nodes drop theirs on the next download
+            # or keeper run.
+            self.cache.delete(image_id)
         return wsgi.empty_response()
 
     def delete_from_store(self, req, ctx, store_id, image_id):

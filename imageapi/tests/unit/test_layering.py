@@ -25,6 +25,7 @@ _FORBIDDEN = {
                'imageapi.service', 'imageapi.leases', 'imageapi.cmd',
                'imageapi.policy', 'imageapi.context'),
     'leases.py': ('imageapi.api', 'imageapi.cmd'),
+    'cache': ('imageapi.api', 'imageapi.cmd', 'imageapi.service'),
     'service.py': ('imageapi.api', 'imageapi.cmd'),
 }
 

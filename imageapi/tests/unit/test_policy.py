@@ -75,6 +75,12 @@ GLANCE_DEFAULTS.update(
         'add_metadef_resource_type_association',
         'remove_metadef_resource_type_association'))
 
+# glance/policies/cache.py
+GLANCE_DEFAULTS.update(
+    (name, 'rule:context_is_admin') for name in (
+        'cache_image', 'cache_list', 'cache_delete', 'cache_clean',
+        'cache_prune'))
+
 
 def _ctx(project=OWNER, roles=('member', 'reader'), system=None):
     return context.RequestContext(project_id=project, roles=list(roles),

@@ -3,7 +3,8 @@
 Each node is its own ``imageapi-api`` (gunicorn) with its own port and state directory;
 they share nothing but the database and the Swift container. Node B is killed with
 SIGKILL in the middle of an upload and left dead: node A's reaper, with the default
-lease and reap interval, returns the image to ``queued`` and removes B's segments.
+lease and reap interval, returns the image to ``queued`` and removes B's segments. Each
+node has its own image cache in its state directory: a download on A warms only A.
 """
 
 import concurrent.futures
@@ -27,7 +28,10 @@ class TwoNodesTest(functional_base.RealServerTestCase, base.SwiftTestCase):
         env = {'OS_DATABASE__CONNECTION': database.url,
                'OS_STORE__DRIVER': 'swift',
                'OS_SWIFT_STORE__SWIFT_STORE_LARGE_OBJECT_CHUNK_SIZE': '1',
-               'OS_SWIFT_STORE__SWIFT_STORE_LARGE_OBJECT_SIZE': '2'}
+               'OS_SWIFT_STORE__SWIFT_STORE_LARGE_OBJECT_SIZE': '2',
+               # $state_path is each node's own directory.
+               'OS_DEFAULT__IMAGE_CACHE_DIR': '$state_path/cache',
+               'OS_DEFAULT__IMAGE_CACHE_INTERVAL': '0'}
         for name, value in self.swift_options.items():
             env['OS_SWIFT_STORE__%s' % name.upper()] = str(value)
         self.nodes = []
@@ -57,6 +61,31 @@ class TwoNodesTest(functional_base.RealServerTestCase, base.SwiftTestCase):
         self.assertEqual((payload.size, payload.md5, payload.sha512),
                          (size, md5, sha512))
         self.assertEqual('active', self.status(self.a, image_id))
+
+    def cached(self, client):
+        response = client.get('/v2/cache')
+        self.assertStatus(200, response)
+        return {entry['image_id']: entry['hits']
+                for entry in response.json()['cached_images']}
+
+    def test_download_on_a_warms_only_a(self):
+        image_id = self.create(self.a)
+        payload = http_client.Payload(3 * MiB + 5)
+        self.assertStatus(204, self.b.upload(image_id, payload))
+
+        for hits in (0, 1):
+            response, size, md5, sha512 = self.a.download_digests(image_id)
+            self.assertStatus(200, response)
+            self.assertEqual((payload.size, payload.md5, payload.sha512),
+                             (size, md5, sha512))
+            self.assertEqual({image_id: hits}, self.cached(self.a))
+            self.assertEqual({}, self.cached(self.b))
+        self.assertEqual(payload.md5, response.headers['Content-MD5'])
+
+        # Deleted on B: A's copy is never served again, and goes.
+        self.assertStatus(204, self.b.delete('/v2/images/%s' % image_id))
+        self.assertStatus(404, self.a.download(image_id))
+        self.assertEqual({}, self.cached(self.a))
 
     def test_concurrent_uploads_on_both_nodes_exactly_one_wins(self):
         image_id = self.create(self.a)

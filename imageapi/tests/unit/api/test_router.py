@@ -145,9 +145,9 @@ class RouteArgumentTest(base.APITestCase):
                                  body['request_id'])
                 checked += 1
         # Each method of the routes with arguments, once per argument: 19
-        # for images, image actions and members, 2 for stores, 36 for
-        # metadefs.
-        self.assertEqual(len(_NOT_UTF8) * 57, checked)
+        # for images, image actions and members, 2 for stores, 2 for the
+        # cache, 36 for metadefs.
+        self.assertEqual(len(_NOT_UTF8) * 59, checked)
 
     def test_not_utf8_outside_the_routes_returns_400(self):
         for path in ('/%ff', '/v2/%ff', '/v2.%ff/images', '/v1/%ff',

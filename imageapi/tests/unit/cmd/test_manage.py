@@ -131,3 +131,20 @@ class TestOperatorErrors(base.TestCase):
         self.assertEqual(0, result.returncode, result.stderr)
         with open(log_file) as f:
             self.assertIn('DEBUG', f.read())
+
+
+class TestCacheCommands(base.TestCase):
+    """imageapi-manage cache: a node without image_cache_dir exits 2."""
+
+    def test_cache_commands_without_cache_dir_exit_2(self):
+        config_file = os.path.join(self.state_path, 'empty.conf')
+        open(config_file, 'w').close()
+        for action in ('prune', 'clean', 'prefetch'):
+            with mock.patch('sys.stderr', new_callable=io.StringIO) as err, \
+                    mock.patch('imageapi.common.config.setup_logging'), \
+                    mock.patch.dict(os.environ, {
+                        'OS_DEFAULT__STATE_PATH': self.state_path}):
+                status = manage.main(['--config-file', config_file, 'cache',
+                                      action])
+            self.assertEqual(manage.CACHE_OFF, status, action)
+            self.assertIn('image_cache_dir is not set', err.getvalue())
