@@ -65,6 +65,9 @@ class Server(gunicorn_base.BaseApplication):
             'graceful_timeout': wsgi.graceful_timeout,
             'proc_name': 'imageapi-api',
             'limit_request_line': 16384,
+            # One access line per request comes from the paste pipeline
+            # (api/middleware/access_log.py), the same under mod_wsgi.
+            'accesslog': None,
             'when_ready': self._when_ready,
         }
         # gunicorn >= 25.1 opens a control socket at one fixed path per
