@@ -122,12 +122,12 @@ def purge_deleted_rows(context, age_in_days, max_rows):
     before = cutoff(age_in_days)
     counts = {}
     for table in IMAGE_CHILDREN:
-        LOG.info('Purging rows of images deleted more than %d day(s) ago '
+        LOG.debug('Purging rows of images deleted more than %d day(s) ago '
                  'from table %s', age_in_days, table.name)
         counts[table.name] = _run(
             lambda size: purge_children_batch(context, table, before, size),
             max_rows)
-        LOG.info('Deleted %d row(s) from table %s', counts[table.name],
+        LOG.debug('Deleted %d row(s) from table %s', counts[table.name],
                  table.name)
     return counts
 
@@ -141,7 +141,7 @@ def purge_deleted_images(context, age_in_days, max_rows):
     before = cutoff(age_in_days)
     counts = dict.fromkeys(
         [t.name for t in IMAGE_CHILDREN] + [image_query.IMAGES.name], 0)
-    LOG.info('Purging images deleted more than %d day(s) ago', age_in_days)
+    LOG.debug('Purging images deleted more than %d day(s) ago', age_in_days)
 
     def batch(size):
         done = purge_images_batch(context, before, size)
@@ -149,6 +149,6 @@ def purge_deleted_images(context, age_in_days, max_rows):
             counts[name] += rows
         return done.get(image_query.IMAGES.name, 0)
     _run(batch, max_rows)
-    LOG.info('Deleted %d row(s) from table images',
+    LOG.debug('Deleted %d row(s) from table images',
              counts[image_query.IMAGES.name])
     return counts
