@@ -123,12 +123,12 @@ def purge_deleted_rows(context, age_in_days, max_rows):
     counts = {}
     for table in IMAGE_CHILDREN:
         LOG.debug('Purging rows of images deleted more than %d day(s) ago '
-                 'from table %s', age_in_days, table.name)
+                  'from table %s', age_in_days, table.name)
         counts[table.name] = _run(
             lambda size: purge_children_batch(context, table, before, size),
             max_rows)
         LOG.debug('Deleted %d row(s) from table %s', counts[table.name],
-                 table.name)
+                  table.name)
     return counts
 
 
@@ -150,5 +150,5 @@ def purge_deleted_images(context, age_in_days, max_rows):
         return done.get(image_query.IMAGES.name, 0)
     _run(batch, max_rows)
     LOG.debug('Deleted %d row(s) from table images',
-             counts[image_query.IMAGES.name])
+              counts[image_query.IMAGES.name])
     return counts
