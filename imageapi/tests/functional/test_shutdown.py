@@ -30,15 +30,21 @@ class ShutdownTestCase(base.ServerTestCase):
         """A GET sent after SIGTERM: the server must never answer it.
 
         gunicorn stops accepting at once; the connection waits in the
-        listen backlog and is reset when the worker exits.
+        listen backlog and is reset when the worker exits. None when the
+        connection is refused outright, which is as good.
         """
-        sock = socket.create_connection((self.server.host, self.server.port),
-                                        timeout=_WAIT_SECONDS)
+        try:
+            sock = socket.create_connection(
+                (self.server.host, self.server.port), timeout=_WAIT_SECONDS)
+        except ConnectionRefusedError:
+            return None
         self.addCleanup(sock.close)
         sock.sendall(b'GET /v2/images HTTP/1.1\r\nHost: x\r\n\r\n')
         return sock
 
     def assertNeverAnswered(self, sock):
+        if sock is None:
+            return
         try:
             answer = sock.recv(65536)
         except ConnectionResetError:

@@ -87,6 +87,16 @@ class TestAccessLog(base.TestCase):
         self.assertEqual(100, len(b''.join(chunks)))
         self.assertIn('status: 200 len_in: 0 len_out: 100 ', self.log.output)
 
+    def test_file_wrapper_function_counted_once(self):
+        def app(environ, start_response):
+            start_response('200 OK', [])
+            return environ['wsgi.file_wrapper'](io.BytesIO(b'x' * 100), 30)
+
+        self.call(app, environ={'wsgi.file_wrapper':
+                                lambda f, size=8192: _FileWrapper(f, size)})
+
+        self.assertIn('status: 200 len_in: 0 len_out: 100 ', self.log.output)
+
     def test_app_raising_logged_as_500_and_raised(self):
         def app(environ, start_response):
             raise RuntimeError('boom')
