@@ -15,6 +15,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from imageapi.cmd import gunicorn_input
+from imageapi.cmd import shutdown
 from imageapi.common import config
 from imageapi import service
 
@@ -62,9 +63,16 @@ class Server(gunicorn_base.BaseApplication):
             # bounds a stuck worker, not a long upload.
             'timeout': wsgi.timeout,
             'keepalive': wsgi.keepalive,
-            'graceful_timeout': wsgi.graceful_timeout,
+            # Requests get graceful_timeout; uploads still running then
+            # are aborted and get cleanup_timeout to clean up before
+            # gunicorn kills the worker (cmd/shutdown.py).
+            'graceful_timeout': wsgi.graceful_timeout + wsgi.cleanup_timeout,
+            'post_worker_init': self._post_worker_init,
             'proc_name': 'imageapi-api',
             'limit_request_line': 16384,
+            # One access line per request comes from the paste pipeline
+            # (api/middleware/access_log.py), the same under mod_wsgi.
+            'accesslog': None,
             'when_ready': self._when_ready,
         }
         # gunicorn >= 25.1 opens a control socket at one fixed path per
@@ -84,8 +92,14 @@ class Server(gunicorn_base.BaseApplication):
         # In each worker, after the fork: the start-up step's threads and
         # database connections must belong to the process that uses them.
         app = config.load_paste_app(self.conf, service.start(self.conf))
-        return gunicorn_input.FastInput(
-            app, idle_timeout=self.conf.upload.body_idle_timeout)
+        self.in_flight = shutdown.InFlight(gunicorn_input.FastInput(
+            app, idle_timeout=self.conf.upload.body_idle_timeout))
+        return self.in_flight
+
+    def _post_worker_init(self, worker):
+        # In the worker, once gunicorn has set its signal handlers and
+        # called load().
+        shutdown.abort_after(self.in_flight, self.conf.wsgi.graceful_timeout)
 
 
 def _ensure_schema(conf):

@@ -30,7 +30,18 @@ opts = [
     cfg.IntOpt('graceful_timeout',
                default=30, min=0,
                help='Seconds a worker gets, after SIGTERM, to finish its '
-                    'requests (uploads in flight) before it is killed.'),
+                    'requests (uploads in flight); it stops accepting new '
+                    'ones at once. Uploads still running then are aborted: '
+                    'their images go back to queued and their partial data '
+                    'is deleted (see cleanup_timeout).'),
+    cfg.IntOpt('cleanup_timeout',
+               default=10, min=1,
+               help='Seconds a worker gets, once graceful_timeout has '
+                    'passed after SIGTERM, to abort the uploads still '
+                    'running (image back to queued, partial data and '
+                    'temporary files deleted) before it is killed. Give '
+                    'more to a store whose deletes are slow (Swift '
+                    'segments).'),
 ]
 
 

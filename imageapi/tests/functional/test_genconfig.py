@@ -21,17 +21,23 @@ class TestSampleConfig(base.TestCase):
                 server_fixture.REPO_ROOT, 'etc', 'oslo-config-generator',
                 'imageapi.conf'), '--output-file', output],
             check=True, cwd=server_fixture.REPO_ROOT, timeout=120,
+            # The options of this checkout, not of an installed copy.
+            env=dict(os.environ, PYTHONPATH=server_fixture.REPO_ROOT),
             stdin=subprocess.DEVNULL, capture_output=True)
         with open(output) as sample:
             text = sample.read()
         for group in ('DEFAULT', 'database', 'filesystem_store',
                       'keystone_authtoken', 'paste_deploy', 'store',
-                      'swift_store', 'wsgi'):
+                      'swift_store', 'wsgi', 'cors', 'oslo_middleware'):
             self.assertIn('\n[%s]\n' % group, '\n' + text)
         for line in ('#state_path = ~/.local/share/imageapi',
                      '#image_size_cap = 1099511627776',
                      '#connection = sqlite:///$state_path/imageapi.sqlite',
                      '#flavor = noauth',
                      '#debug = false',
-                     '#www_authenticate_uri = <None>'):
+                     '#www_authenticate_uri = <None>',
+                     '#allowed_origin = <None>',
+                     '#enable_proxy_headers_parsing = false',
+                     '#timeout = 120', '#keepalive = 5',
+                     '#graceful_timeout = 30', '#cleanup_timeout = 10'):
             self.assertIn('\n%s\n' % line, text)

@@ -7,6 +7,7 @@ import sys
 from imageapi.db import migration
 from imageapi.tests import base
 from imageapi.tests.functional import databases
+from imageapi.tests.functional import base as functional_base
 from imageapi.tests.functional import server as server_fixture
 
 
@@ -20,6 +21,25 @@ def manage_command():
     return [sys.executable, '-m', 'imageapi.cmd.manage']
 
 
+def run_manage(state_path, *args, env=None):
+    """Run imageapi-manage on the embedded default of ``state_path``.
+
+    :param env: further environment variables (a database's, databases.py).
+    """
+    extra = env or {}
+    env = {k: v for k, v in os.environ.items()
+           if not server_fixture._FOREIGN_ENV.match(k)}
+    env['OS_DEFAULT__STATE_PATH'] = state_path
+    env.update(extra)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [server_fixture.REPO_ROOT] + [p for p in [env.get('PYTHONPATH')]
+                                      if p])
+    return subprocess.run(
+        manage_command() + list(args), env=env, cwd=state_path,
+        stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=120)
+
+
 class TestManage(base.TestCase):
 
     def setUp(self):
@@ -28,17 +48,8 @@ class TestManage(base.TestCase):
         self.database_env = databases.backend_env(self, synced=False)
 
     def manage(self, *args, state_path=None):
-        env = {k: v for k, v in os.environ.items()
-               if not server_fixture._FOREIGN_ENV.match(k)}
-        env['OS_DEFAULT__STATE_PATH'] = state_path or self.state_path
-        env.update(self.database_env)
-        env['PYTHONPATH'] = os.pathsep.join(
-            [server_fixture.REPO_ROOT] + [p for p in [env.get('PYTHONPATH')]
-                                          if p])
-        return subprocess.run(
-            manage_command() + list(args), env=env, cwd=self.state_path,
-            stdin=subprocess.DEVNULL, capture_output=True, text=True,
-            timeout=120)
+        return run_manage(state_path or self.state_path, *args,
+                          env=self.database_env)
 
     def assertSucceeded(self, result):
         self.assertEqual(0, result.returncode,
@@ -100,3 +111,45 @@ class TestManage(base.TestCase):
         again = self.manage('db', 'load_metadefs', '--path', export_dir)
         self.assertSucceeded(again)
         self.assertEqual(shipped, again.stdout.count(' created'))
+
+
+class TestPurge(functional_base.ServerTestCase):
+    """db purge and purge_images_table on the database of a running server."""
+
+    def manage(self, *args):
+        return run_manage(self.state_path, *args)
+
+    def deleted_image(self):
+        image = self.create_image(name='doomed', tags=['t'],
+                                  os_distro='debian')
+        self.assertStatus(204, self.client.upload(image['id'], b'x' * 1000))
+        self.assertStatus(204, self.client.delete('/v2/images/%s'
+                                                  % image['id']))
+        return image['id']
+
+    def counts(self, image_id):
+        return [self.db_query('SELECT count(*) AS n FROM %s WHERE %s = ?'
+                              % (table, column), image_id)[0]['n']
+                for table, column in (('images', 'id'),
+                                      ('image_properties', 'image_id'),
+                                      ('image_tags', 'image_id'),
+                                      ('image_locations', 'image_id'))]
+
+    def test_purge_then_purge_images_table_leave_live_image(self):
+        gone = self.deleted_image()
+        live = self.create_image(name='live', tags=['t'], os_distro='x')
+        self.assertEqual([1, 1, 1, 1], self.counts(gone))
+
+        result = self.manage('db', 'purge', '--age-in-days', '0')
+
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertIn('Deleted 1 row(s) from table image_tags',
+                      result.stdout)
+        self.assertEqual([1, 0, 0, 0], self.counts(gone))
+        result = self.manage('db', 'purge_images_table', '--age-in-days', '0')
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertIn('Deleted 1 row(s) from table images', result.stdout)
+        self.assertEqual([0, 0, 0, 0], self.counts(gone))
+        self.assertEqual([1, 1, 1, 0], self.counts(live['id']))
+        self.assertEqual(['t'], self.show_image(live['id'])['tags'])
+        self.assertStatus(404, self.client.get('/v2/images/%s' % gone))

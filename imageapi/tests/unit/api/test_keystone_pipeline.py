@@ -47,6 +47,57 @@ class TestKeystonePipeline(base.TestCase):
                                  user_id='u1', role_list=list(roles))
         return token
 
+    def test_forwarded_headers_used_when_enabled(self):
+        self.flags(enable_proxy_headers_parsing=True,
+                   group='oslo_middleware')
+        self.app = self.load_paste_app()
+
+        resp = self.get('/versions',
+                        headers={'X-Forwarded-Proto': 'https',
+                                 'X-Forwarded-Host': 'images.example.org'})
+
+        self.assertIn('https://images.example.org/v2/',
+                      [link['href'] for version in resp.json['versions']
+                       for link in version['links']])
+
+    def test_cors_preflight_answered(self):
+        self.flags(allowed_origin=['https://dash.example.org'], group='cors')
+        self.app = self.load_paste_app()
+        req = webob.Request.blank('/v2/images', method='OPTIONS', headers={
+            'Origin': 'https://dash.example.org',
+            'Access-Control-Request-Method': 'GET'})
+
+        resp = req.get_response(self.app)
+
+        self.assertEqual('https://dash.example.org',
+                         resp.headers.get('Access-Control-Allow-Origin'))
+
+    def test_access_line_carries_token_user_and_project(self):
+        records = []
+
+        class Recorder(logging.Handler):
+            def emit(self, record):
+                records.append(record)
+        handler = Recorder()
+        logger = logging.getLogger('imageapi.access')
+        logger.addHandler(handler)
+        self.addCleanup(logger.removeHandler, handler)
+        self.addCleanup(logger.setLevel, logger.level)
+        logger.setLevel(logging.INFO)
+
+        resp = self.get('/v2/images?limit=1', token=self.member_token())
+        self.assertEqual([], records)  # written once the body is sent
+        body = resp.body  # as a server sends it, then closes the body
+
+        self.assertEqual(200, resp.status_int)
+        self.assertEqual(1, len(records))
+        ctx = records[0].context
+        self.assertEqual(
+            (resp.headers['x-openstack-request-id'], 'u1', PROJECT),
+            (ctx.request_id, ctx.user_id, ctx.project_id))
+        self.assertIn('"GET /v2/images?limit=1" status: 200 len_in: 0 '
+                      'len_out: %d ' % len(body), records[0].getMessage())
+
     def test_versions_without_token_300(self):
         self.assertEqual(300, self.get('/').status_int)
 

@@ -73,11 +73,19 @@ class TestServerSettings(base.TestCase):
         conf.set_override('timeout', 300, group='wsgi')
         conf.set_override('keepalive', 2, group='wsgi')
         conf.set_override('graceful_timeout', 90, group='wsgi')
+        conf.set_override('cleanup_timeout', 7, group='wsgi')
 
         settings = api.Server(conf).cfg
 
-        self.assertEqual((300, 2, 90), (settings.timeout, settings.keepalive,
+        # gunicorn kills a worker only after the uploads aborted at
+        # graceful_timeout had cleanup_timeout to clean up.
+        self.assertEqual((300, 2, 97), (settings.timeout, settings.keepalive,
                                         settings.graceful_timeout))
+
+    def test_access_log_of_gunicorn_off(self):
+        settings = api.Server(self._conf()).cfg
+
+        self.assertIsNone(settings.accesslog)
 
     def test_command_line_overrides(self):
         settings = api.Server(self._conf('--bind', '127.0.0.1:0',

@@ -132,6 +132,25 @@ class TestOperatorErrors(base.TestCase):
         with open(log_file) as f:
             self.assertIn('DEBUG', f.read())
 
+    def test_every_command_has_help_saying_what_it_does(self):
+        commands = [('db', 'sync'), ('db', 'version'), ('db', 'check'),
+                    ('db', 'purge'), ('db', 'purge_images_table'),
+                    ('db', 'load_metadefs'), ('db', 'unload_metadefs'),
+                    ('db', 'export_metadefs'), ('image', 'reap'),
+                    ('cache', 'prune'), ('cache', 'clean'),
+                    ('cache', 'prefetch')]
+        for command in commands:
+            result = _run('imageapi.cmd.manage', *command, '--help',
+                          env=self.env())
+            self.assertEqual(0, result.returncode, command)
+            usage, _blank, description = result.stdout.partition('\n\n')
+            self.assertIn('usage: imageapi-manage %s' % ' '.join(command),
+                          usage)
+            # A description paragraph before the options.
+            self.assertFalse(description.startswith('options:'),
+                             result.stdout)
+            self.assertGreater(len(description.split('options:')[0]), 20)
+
 
 class TestCacheCommands(base.TestCase):
     """imageapi-manage cache: a node without image_cache_dir exits 2."""
@@ -148,3 +167,63 @@ class TestCacheCommands(base.TestCase):
                                       action])
             self.assertEqual(manage.CACHE_OFF, status, action)
             self.assertIn('image_cache_dir is not set', err.getvalue())
+
+
+class TestPurgeCommand(base.TestCase):
+    """db purge and db purge_images_table: limits and what they print."""
+
+    def setUp(self):
+        super().setUp()
+        self.useFixture(imageapi_fixtures.Database(from_migrations=True))
+        self.config_file = os.path.join(self.state_path, 'empty.conf')
+        open(self.config_file, 'w').close()
+
+    def manage(self, *argv):
+        with mock.patch('sys.stdout', new_callable=io.StringIO) as out, \
+                mock.patch('sys.stderr', new_callable=io.StringIO) as err, \
+                mock.patch('imageapi.common.config.setup_logging'), \
+                mock.patch.dict(os.environ,
+                                {'OS_DEFAULT__STATE_PATH': self.state_path}):
+            status = manage.main(['--config-file', self.config_file, 'db']
+                                 + list(argv))
+        return status, out.getvalue(), err.getvalue()
+
+    def test_limits_out_of_range_exit_1_with_glance_message(self):
+        cases = [
+            (('purge', '--age-in-days', '-1'),
+             'Must supply a non-negative value for age.'),
+            (('purge_images_table', '--age_in_days', '1000000'),
+             'Maximal age is count of days since epoch.'),
+            (('purge', '--max-rows', '-2'), 'Minimal rows limit is -1.'),
+            (('purge', '--max_rows', '0'),
+             'max_rows must be at least 1, or -1 for no limit.'),
+            (('purge_images_table', '--max-rows', str(2 ** 31)),
+             "'max_rows' value out of range, must not exceed 2147483647."),
+        ]
+        for argv, message in cases:
+            status, out, err = self.manage(*argv)
+            self.assertEqual((manage.INVALID_VALUE, '',
+                              'imageapi-manage: %s\n' % message),
+                             (status, out, err), argv)
+
+    def test_not_an_integer_is_a_usage_error(self):
+        exc = self.assertRaises(SystemExit, self.manage, 'purge',
+                                '--max-rows', 'many')
+
+        self.assertEqual(2, exc.code)
+
+    def test_purge_prints_rows_per_table(self):
+        status, out, err = self.manage('purge', '--age-in-days', '0',
+                                       '--max-rows', '-1')
+
+        self.assertEqual((0, ''), (status, err))
+        self.assertEqual(['Deleted 0 row(s) from table %s' % table
+                          for table in ('image_properties', 'image_tags',
+                                        'image_members', 'image_locations')],
+                         out.splitlines())
+
+    def test_purge_images_table_prints_images_too(self):
+        status, out, _err = self.manage('purge_images_table')
+
+        self.assertEqual(0, status)
+        self.assertIn('Deleted 0 row(s) from table images', out)
