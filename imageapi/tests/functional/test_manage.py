@@ -6,8 +6,8 @@ import sys
 
 from imageapi.db import migration
 from imageapi.tests import base
-from imageapi.tests.functional import databases
 from imageapi.tests.functional import base as functional_base
+from imageapi.tests.functional import databases
 from imageapi.tests.functional import server as server_fixture
 
 
