@@ -5,13 +5,15 @@ protected snapshot ``snap`` taken when the upload ends; the location is Glance's
 ``rbd://<fsid>/<pool>/<image ID>/snap``, so that Nova and Cinder set up for Glance's RBD
 store clone it copy-on-write. Every upload first writes an empty RADOS object
 ``imageapi_upload.<image ID>`` beside it: ``purge`` removes it, and an upload whose
-marker is gone fails at commit and removes its RBD image. The ``rados`` and ``rbd``
+marker is gone fails at commit and removes its RBD image (purge moves an image that an
+upload holds open to the pool's trash, see ``_trash_busy``). The ``rados`` and ``rbd``
 bindings are Debian's (python3-rados, python3-rbd), imported only when an RBD store is
 configured.
 """
 
 import threading
 import urllib.parse
+import uuid
 
 from oslo_log import log as logging
 
@@ -31,6 +33,7 @@ _MIB = 1024 * 1024
 _SCHEME = 'rbd://'
 SNAPSHOT = 'snap'
 MARKER_PREFIX = 'imageapi_upload.'
+PURGED_PREFIX = 'imageapi_purged.'
 # An image of unknown size grows by doubling, by at most this much a step,
 # and is trimmed to what was written at the end (as glance_store does).
 _MAX_GROWTH = 8 * 1024 * _MIB
@@ -77,6 +80,9 @@ class _RBDWriter(driver.Writer):
         self._size = 0
         self._thin = driver_.thin_provisioning
         self._image = rbd.Image(ioctx, image_id)
+        # purge() may move this image away under its feet (see purge);
+        # the RBD id, unlike the name, stays this image's.
+        self._rbd_id = self._image.id()
 
     def write(self, chunk):
         """Write ``chunk`` at the end of what was written; grow if needed."""
@@ -123,7 +129,8 @@ class _RBDWriter(driver.Writer):
         """Close and remove the RBD image and the marker; never raises."""
         try:
             self._image.close()
-            self._driver.remove_image(self._ioctx, self._image_id)
+            self._driver.remove_by_id(self._ioctx, self._image_id,
+                                      self._rbd_id)
         except Exception:
             LOG.exception('Could not remove RBD image %s of a failed upload',
                           self._image_id)
@@ -282,7 +289,7 @@ class RBDDriver(driver.Driver):
             return _RBDWriter(self, ioctx, image_id, size)
         except BaseException as exc:
             if created:
-                self.remove_image(ioctx, image_id)
+                self._remove_quietly(ioctx, image_id)
             self.remove_marker(ioctx, marker)
             ioctx.close()
             if isinstance(exc, rbd.ImageExists):
@@ -290,6 +297,12 @@ class RBDDriver(driver.Driver):
             if isinstance(exc, (rados.Error, rbd.Error)):
                 raise _translate(exc, 'to create RBD image %s' % image_id)
             raise
+
+    def _remove_quietly(self, ioctx, name):
+        try:
+            rbd.RBD().remove(ioctx, name)
+        except (rados.Error, rbd.Error) as exc:
+            LOG.warning('Could not remove RBD image %s: %s', name, exc)
 
     def remove_marker(self, ioctx, marker):
         """Remove an upload marker; True if it was there. Never raises."""
@@ -306,9 +319,9 @@ class RBDDriver(driver.Driver):
         """Unprotect and remove the snapshot, then remove the RBD image.
 
         :returns: False if there was no such image.
-        :raises imageapi.common.exception.InUseByStore: if the snapshot
-            has clones, the image other snapshots, or another client has
-            the image open (a running upload): nothing is removed then.
+        :raises rbd.ImageBusy: if the snapshot has clones or another client
+            has the image open (a running upload); rbd.ImageHasSnapshots
+            if it has snapshots of others. Nothing is removed then.
         """
         try:
             with rbd.Image(ioctx, name) as image:
@@ -320,10 +333,63 @@ class RBDDriver(driver.Driver):
             rbd.RBD().remove(ioctx, name)
         except (rbd.ImageNotFound, rbd.ObjectNotFound):
             return False
-        except (rbd.ImageBusy, rbd.ImageHasSnapshots) as exc:
-            raise exception.InUseByStore(
-                reason='the RBD image %s is in use: %s' % (name, exc))
         return True
+
+    def remove_by_id(self, ioctx, name, rbd_id):
+        """Remove the unfinished RBD image whose RBD id is ``rbd_id``.
+
+        It is at ``name``, or in the trash if purge moved it there; the
+        image now at ``name`` may be another upload's, and is left alone.
+        """
+        try:
+            with rbd.Image(ioctx, name, read_only=True) as image:
+                here = image.id() == rbd_id
+        except (rbd.ImageNotFound, rbd.ObjectNotFound):
+            here = False
+        if here:
+            rbd.RBD().remove(ioctx, name)
+            return
+        try:
+            rbd.RBD().trash_remove(ioctx, rbd_id, force=True)
+        except (rbd.ImageNotFound, rbd.ObjectNotFound):
+            pass
+
+    def _trash_busy(self, ioctx, name):
+        """Move an RBD image an upload holds open out of the way; 1 if done.
+
+        Renamed ``imageapi_purged.<image ID>.<random>`` and moved to the
+        pool's trash: the image ID is free for a new upload at once. A
+        running upload removes it when it fails; one whose process died
+        left a watch that Ceph drops after osd_client_watch_timeout (30 s),
+        and a later purge (_empty_trash) or ``rbd trash purge`` removes it.
+        """
+        hidden = '%s%s.%s' % (PURGED_PREFIX, name, uuid.uuid4().hex[:8])
+        try:
+            rbd.RBD().rename(ioctx, name, hidden)
+            rbd.RBD().trash_move(ioctx, hidden, 0)
+        except (rados.Error, rbd.Error) as exc:
+            LOG.warning('Could not move the busy RBD image %s to the trash: '
+                        '%s', name, exc)
+            return 0
+        return 1
+
+    def _empty_trash(self, ioctx):
+        """Remove what _trash_busy moved to the trash, where nothing holds it."""
+        try:
+            entries = list(rbd.RBD().trash_list(ioctx))
+        except (rados.Error, rbd.Error) as exc:
+            LOG.warning('Could not list the RBD trash: %s', exc)
+            return
+        for entry in entries:
+            if not entry['name'].startswith(PURGED_PREFIX):
+                continue
+            try:
+                rbd.RBD().trash_remove(ioctx, entry['id'], force=True)
+            except (rbd.ImageBusy, rbd.ImageNotFound, rbd.ObjectNotFound):
+                pass  # still held by an upload (or its dead client's watch)
+            except (rados.Error, rbd.Error) as exc:
+                LOG.warning('Could not remove %s from the RBD trash: %s',
+                            entry['name'], exc)
 
     # --------------------------------------------------------- download
     def get(self, location, offset=0, length=None):
@@ -373,15 +439,20 @@ class RBDDriver(driver.Driver):
         try:
             if not self.remove_image(ioctx, name):
                 raise exception.StoredDataNotFound(location=location)
+        except (rbd.ImageBusy, rbd.ImageHasSnapshots) as exc:
+            raise exception.InUseByStore(
+                reason='the RBD image %s is in use: %s' % (name, exc))
+        except (rados.Error, rbd.Error) as exc:
+            raise _translate(exc, 'to delete RBD image %s' % name)
         finally:
             ioctx.close()
 
     def purge(self, image_id):
         """Remove the marker and the RBD image of ``image_id``; see Driver.purge.
 
-        An upload that is still running keeps its image open: only its
-        marker goes, which makes the upload fail at commit and remove the
-        image itself.
+        An RBD image that an upload still holds open cannot be removed: it
+        goes to the trash instead (_trash_busy), and a running upload then
+        fails at commit, its marker being gone.
         """
         driver.check_image_id(image_id)
         ioctx = self.open_pool()
@@ -389,8 +460,11 @@ class RBDDriver(driver.Driver):
             removed = int(self.remove_marker(ioctx, MARKER_PREFIX + image_id))
             try:
                 removed += self.remove_image(ioctx, image_id)
-            except exception.InUseByStore as exc:
-                LOG.warning('Purge of image %s: %s', image_id, exc)
+            except rbd.ImageBusy:
+                removed += self._trash_busy(ioctx, image_id)
+            except (rados.Error, rbd.Error) as exc:
+                raise _translate(exc, 'to purge RBD image %s' % image_id)
+            self._empty_trash(ioctx)
             return removed
         finally:
             ioctx.close()

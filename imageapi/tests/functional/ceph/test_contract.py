@@ -14,11 +14,13 @@ class RBDContractTest(contract.DriverContractTests, base.RBDTestCase):
         return self.rbd_driver()
 
     def partial_count(self, image_id):
-        """Upload markers, and RBD images without the snapshot of a finished one."""
+        """Upload markers, RBD images without the snapshot of a finished one,
+        and images purge moved to the trash."""
         unfinished = [name for name in self.rbd_images()
                       if name == image_id and not self.snapshots(name)]
         markers = [key for key in self.markers() if key.endswith(image_id)]
-        return len(unfinished) + len(markers)
+        trashed = [name for name in self.trashed() if image_id in name]
+        return len(unfinished) + len(markers) + len(trashed)
 
 
 class S3ContractMixin:
