@@ -47,7 +47,8 @@ def endpoint(host):
         raise exception.BackendUnavailable(
             reason='s3_store_host must be an http or https URL, not %r'
                    % host)
-    return host, ('s3+https' if scheme == 'https' else 's3'), rest.strip('/')
+    return (host.rstrip('/'), ('s3+https' if scheme == 'https' else 's3'),
+            rest.strip('/'))
 
 
 def parse_location(location):

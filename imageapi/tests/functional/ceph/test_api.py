@@ -6,11 +6,12 @@ their snapshot, upload markers and trash; S3 objects and unfinished multipart up
 """
 
 import os
+import sqlite3
 import time
 
 from imageapi.tests.functional import base as functional_base
-from imageapi.tests.functional import client as http_client
 from imageapi.tests.functional.ceph import base
+from imageapi.tests.functional import client as http_client
 
 MiB = 1024 * 1024
 
@@ -39,7 +40,6 @@ class CephServerMixin(functional_base.RealServerTestCase):
 
     def locations(self, image_id):
         """The location URLs of ``image_id`` in the server's database."""
-        import sqlite3
         connection = sqlite3.connect(
             os.path.join(self.state_path, 'imageapi.sqlite'), timeout=30)
         try:

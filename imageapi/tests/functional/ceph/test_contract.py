@@ -14,8 +14,7 @@ class RBDContractTest(contract.DriverContractTests, base.RBDTestCase):
         return self.rbd_driver()
 
     def partial_count(self, image_id):
-        """Upload markers, RBD images without the snapshot of a finished one,
-        and images purge moved to the trash."""
+        """Markers, unfinished RBD images and what purge moved to the trash."""
         unfinished = [name for name in self.rbd_images()
                       if name == image_id and not self.snapshots(name)]
         markers = [key for key in self.markers() if key.endswith(image_id)]
