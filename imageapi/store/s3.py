@@ -344,9 +344,10 @@ class S3Driver(driver.Driver):
         self.part_size = opts.s3_store_large_object_chunk_size * _MIB
         self.chunk_size = conf.store.chunk_size
         self._bucket_checked = False
-        # NOTE: unsigned payloads, so that a PUT body can stream without
-        # being read twice; checksums only where S3 requires them, as
-        # radosgw before Reef refuses the ones botocore adds by default.
+        # NOTE: a streamed PUT body is a pipe that can be read once;
+        # signing the payload (botocore does over http) reads it first, so
+        # the payload goes unsigned, and no checksum beyond what S3
+        # requires is computed over it.
         client_config = botocore_config.Config(
             signature_version='s3v4',
             s3={'addressing_style': opts.s3_store_bucket_url_format,

@@ -25,13 +25,15 @@ class TestSampleConfig(base.TestCase):
         with open(output) as sample:
             text = sample.read()
         for group in ('DEFAULT', 'database', 'filesystem_store',
-                      'keystone_authtoken', 'paste_deploy', 'store',
-                      'swift_store', 'wsgi'):
+                      'keystone_authtoken', 'paste_deploy', 'rbd_store',
+                      's3_store', 'store', 'swift_store', 'wsgi'):
             self.assertIn('\n[%s]\n' % group, '\n' + text)
         for line in ('#state_path = ~/.local/share/imageapi',
                      '#image_size_cap = 1099511627776',
                      '#connection = sqlite:///$state_path/imageapi.sqlite',
                      '#flavor = noauth',
                      '#debug = false',
-                     '#www_authenticate_uri = <None>'):
+                     '#www_authenticate_uri = <None>',
+                     '#rbd_store_pool = images',
+                     '#s3_store_large_object_chunk_size = 10'):
             self.assertIn('\n%s\n' % line, text)
