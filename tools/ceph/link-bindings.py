@@ -45,7 +45,7 @@ def link():
         if os.path.lexists(target):
             os.unlink(target)
         os.symlink(source, target)
-        print('link-bindings: %s -> %s' % (target, source))
+        print('link-bindings: %s -> %s' % (target, source), flush=True)
 
 
 def check():

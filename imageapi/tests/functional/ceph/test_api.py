@@ -6,7 +6,6 @@ their snapshot, upload markers and trash; S3 objects and unfinished multipart up
 """
 
 import os
-import sqlite3
 import time
 
 from imageapi.tests.functional import base as functional_base
@@ -16,38 +15,27 @@ from imageapi.tests.functional import client as http_client
 MiB = 1024 * 1024
 
 
-class CephServerMixin(functional_base.RealServerTestCase):
-    """Helpers shared by the server tests of both stores."""
+class CephServerMixin(functional_base.ServerTestCase):
+    """A fresh ``imageapi-api`` per test with the options of ``store_env()``."""
 
     # Short leases, so that the reaper takes a killed upload in seconds.
     lease_env = {'OS_UPLOAD__LEASE_SECONDS': '5',
                  'OS_UPLOAD__REAP_INTERVAL': '1'}
 
-    def start_with(self, env):
-        env = dict(env, **self.lease_env)
-        self.start_server(env=env)
-        self.client = self.server.client()
+    @property
+    def server_env(self):
+        # Read by ServerTestCase.setUp after the Ceph bases' setUp: the
+        # store options are known by then.
+        return dict(self.store_env(), **self.lease_env)
 
-    def create_image(self):
-        response = self.client.create_image()
-        self.assertStatus(201, response)
-        return response.json()['id']
-
-    def image(self, image_id):
-        response = self.client.get('/v2/images/%s' % image_id)
-        self.assertStatus(200, response)
-        return response.json()
+    def store_env(self):
+        raise NotImplementedError
 
     def locations(self, image_id):
         """The location URLs of ``image_id`` in the server's database."""
-        connection = sqlite3.connect(
-            os.path.join(self.state_path, 'imageapi.sqlite'), timeout=30)
-        try:
-            return [row[0] for row in connection.execute(
-                'SELECT value FROM image_locations WHERE image_id = ? '
-                'AND status != ?', (image_id, 'deleted'))]
-        finally:
-            connection.close()
+        return [row['value'] for row in self.db_query(
+            'SELECT value FROM image_locations WHERE image_id = ? AND '
+            'status != ?', image_id, 'deleted')]
 
     def wait_for(self, what, predicate, timeout=60):
         deadline = time.monotonic() + timeout
@@ -57,7 +45,7 @@ class CephServerMixin(functional_base.RealServerTestCase):
             time.sleep(0.1)
 
     def assertRoundTrip(self, image_id, payload):
-        image = self.image(image_id)
+        image = self.show_image(image_id)
         self.assertEqual(('active', payload.size, payload.md5,
                           payload.sha512),
                          (image['status'], image['size'], image['checksum'],
@@ -81,21 +69,29 @@ class CephServerMixin(functional_base.RealServerTestCase):
         for _ in range(chunks):
             conn.send(http_client.chunk_frame(b'y' * 65536))
         self.wait_for('status saving',
-                      lambda: self.image(image_id)['status'] == 'saving')
+                      lambda: self.show_image(image_id)['status'] == 'saving')
         return conn
+
+    def crash_and_restart(self, image_id, conn):
+        """SIGKILL the server mid-upload, restart it, wait for the reaper."""
+        self.server.kill()
+        conn.close()
+        self.server.restart()
+        self.client = self.server.client()
+        self.wait_for('status queued',
+                      lambda: self.show_image(image_id)['status'] == 'queued')
 
 
 class RBDServerTest(CephServerMixin, base.RBDTestCase):
 
-    def setUp(self):
-        super().setUp()
+    def store_env(self):
         env = {'OS_STORE__DRIVER': 'rbd'}
         for name, value in self.rbd_options.items():
             env['OS_RBD_STORE__%s' % name.upper()] = str(value)
-        self.start_with(env)
+        return env
 
     def upload(self, payload, **kwargs):
-        image_id = self.create_image()
+        image_id = self.create_image()['id']
         self.assertStatus(204, self.client.upload(image_id, payload,
                                                   **kwargs))
         return image_id
@@ -137,27 +133,22 @@ class RBDServerTest(CephServerMixin, base.RBDTestCase):
         self.assertEqual([], self.rbd_images())
 
     def test_client_disconnect_mid_upload_leaves_no_rbd_image(self):
-        image_id = self.create_image()
+        image_id = self.create_image()['id']
         conn = self.start_upload(image_id, 40)
         self.assertEqual([image_id], self.rbd_images())
 
         conn.close()
 
         self.wait_for('status queued',
-                      lambda: self.image(image_id)['status'] == 'queued')
+                      lambda: self.show_image(image_id)['status'] == 'queued')
         self.wait_for('no RBD image', lambda: not self.rbd_images())
         self.assertEqual(([], []), (self.markers(), self.trashed()))
 
     def test_sigkill_mid_upload_reaper_frees_image_id(self):
-        image_id = self.create_image()
+        image_id = self.create_image()['id']
         conn = self.start_upload(image_id, 40)
-        self.server.kill()
-        conn.close()
-        self.server.restart()
-        self.client = self.server.client()
 
-        self.wait_for('status queued',
-                      lambda: self.image(image_id)['status'] == 'queued')
+        self.crash_and_restart(image_id, conn)
 
         # The reaper purges right after it requeues. The killed process's
         # watch keeps the image busy for up to 30 s: the purge moves it to
@@ -172,18 +163,17 @@ class RBDServerTest(CephServerMixin, base.RBDTestCase):
 
 class S3ServerTest(CephServerMixin, base.S3TestCase):
 
-    def setUp(self):
-        super().setUp()
+    def store_env(self):
         env = {'OS_STORE__DRIVER': 's3',
                'OS_S3_STORE__S3_STORE_LARGE_OBJECT_SIZE': '8',
                'OS_S3_STORE__S3_STORE_LARGE_OBJECT_CHUNK_SIZE': '5'}
         for name, value in self.s3_options.items():
             env['OS_S3_STORE__%s' % name.upper()] = str(value)
-        self.start_with(env)
+        return env
 
     def test_small_upload_is_one_streamed_put(self):
         payload = http_client.Payload(3 * MiB + 5)
-        image_id = self.create_image()
+        image_id = self.create_image()['id']
 
         self.assertStatus(204, self.client.upload(image_id, payload))
 
@@ -197,7 +187,7 @@ class S3ServerTest(CephServerMixin, base.S3TestCase):
 
     def test_chunked_upload_goes_in_parts_download_range_delete(self):
         payload = http_client.Payload(11 * MiB + 3)
-        image_id = self.create_image()
+        image_id = self.create_image()['id']
 
         self.assertStatus(204, self.client.upload(image_id, payload,
                                                   chunked=True))
@@ -211,28 +201,23 @@ class S3ServerTest(CephServerMixin, base.S3TestCase):
         self.assertEqual([], self.keys())
 
     def test_client_disconnect_mid_upload_aborts_multipart(self):
-        image_id = self.create_image()
+        image_id = self.create_image()['id']
         conn = self.start_upload(image_id, 6 * 16)  # past the first part
         self.wait_for('a multipart upload', lambda: self.uploads())
 
         conn.close()
 
         self.wait_for('status queued',
-                      lambda: self.image(image_id)['status'] == 'queued')
+                      lambda: self.show_image(image_id)['status'] == 'queued')
         self.wait_for('no multipart upload', lambda: not self.uploads())
         self.assertEqual([], self.keys())
 
     def test_sigkill_mid_upload_reaper_aborts_multipart(self):
-        image_id = self.create_image()
+        image_id = self.create_image()['id']
         conn = self.start_upload(image_id, 6 * 16)
         self.wait_for('a multipart upload', lambda: self.uploads())
-        self.server.kill()
-        conn.close()
-        self.server.restart()
-        self.client = self.server.client()
 
-        self.wait_for('status queued',
-                      lambda: self.image(image_id)['status'] == 'queued')
+        self.crash_and_restart(image_id, conn)
 
         self.wait_for('no multipart upload', lambda: not self.uploads())
         self.assertEqual([], self.keys())
@@ -241,9 +226,11 @@ class S3ServerTest(CephServerMixin, base.S3TestCase):
 class FileRBDAndS3Test(CephServerMixin, base.RBDTestCase, base.S3TestCase):
     """Glance's multi-store: a file, an RBD and an S3 store side by side."""
 
-    def setUp(self):
-        super().setUp()
-        self.datadir = os.path.join(self.state_path, 'local')
+    @property
+    def datadir(self):
+        return os.path.join(self.state_path, 'local')
+
+    def store_env(self):
         env = {'OS_DEFAULT__ENABLED_BACKENDS': 'local:file,ceph:rbd,cloud:s3',
                'OS_GLANCE_STORE__DEFAULT_BACKEND': 'local',
                'OS_LOCAL__FILESYSTEM_STORE_DATADIR': self.datadir}
@@ -251,10 +238,10 @@ class FileRBDAndS3Test(CephServerMixin, base.RBDTestCase, base.S3TestCase):
             env['OS_CEPH__%s' % name.upper()] = str(value)
         for name, value in self.s3_options.items():
             env['OS_CLOUD__%s' % name.upper()] = str(value)
-        self.start_with(env)
+        return env
 
     def upload_to(self, store_id, payload):
-        image_id = self.create_image()
+        image_id = self.create_image()['id']
         response = self.client.upload(
             image_id, payload, headers={'X-Image-Meta-Store': store_id})
         self.assertStatus(204, response)
@@ -266,7 +253,7 @@ class FileRBDAndS3Test(CephServerMixin, base.RBDTestCase, base.S3TestCase):
                   for store in ('local', 'ceph', 'cloud')}
 
         for store, image_id in images.items():
-            self.assertEqual(store, self.image(image_id)['stores'])
+            self.assertEqual(store, self.show_image(image_id)['stores'])
             self.assertRoundTrip(image_id, payload)
         self.assertEqual([images['ceph']], self.rbd_images())
         self.assertEqual([images['cloud']], self.keys())
