@@ -11,6 +11,9 @@ bindings are Debian's (python3-rados, python3-rbd), imported only when an RBD st
 configured.
 """
 
+import collections
+import errno
+import os
 import threading
 import urllib.parse
 import uuid
@@ -34,6 +37,10 @@ _SCHEME = 'rbd://'
 SNAPSHOT = 'snap'
 MARKER_PREFIX = 'imageapi_upload.'
 PURGED_PREFIX = 'imageapi_purged.'
+# Asynchronous writes in flight per upload (each holds one chunk), as `rbd
+# import` keeps several: one synchronous write at a time waits a full round
+# trip to the OSDs per chunk.
+_WRITES_IN_FLIGHT = 4
 # An image of unknown size grows by doubling, by at most this much a step,
 # and is trimmed to what was written at the end (as glance_store does).
 _MAX_GROWTH = 8 * 1024 * _MIB
@@ -55,6 +62,20 @@ def parse_location(location):
         if len(parts) == 4 and all(parts):
             return tuple(urllib.parse.unquote(part) for part in parts)
     raise exception.StoredDataNotFound(location=location)
+
+
+def _ignore(_completion):
+    """aio_write wants a callback; the writer waits for completions itself."""
+
+
+def _translate_errno(code, what):
+    """The imageapi exception a failed asynchronous write (-errno) stands for."""
+    text = '%s: %s' % (what, os.strerror(code))
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return exception.StorageFull(reason='Ceph is full: %s' % text)
+    if code in (errno.EACCES, errno.EPERM):
+        return exception.StorageWriteDenied(reason=text)
+    return exception.BackendUnavailable(reason='Ceph failed %s' % text)
 
 
 def _translate(exc, what):
@@ -83,6 +104,7 @@ class _RBDWriter(driver.Writer):
         # purge() may move this image away under its feet (see purge);
         # the RBD id, unlike the name, stays this image's.
         self._rbd_id = self._image.id()
+        self._pending = collections.deque()
 
     def write(self, chunk):
         """Write ``chunk`` at the end of what was written; grow if needed."""
@@ -92,10 +114,22 @@ class _RBDWriter(driver.Writer):
             if end > self._capacity:
                 self._grow(end)
             if not (self._thin and not bytes(chunk).strip(b'\0')):
-                self._image.write(bytes(chunk), self._size)
+                self._pending.append(self._image.aio_write(
+                    bytes(chunk), self._size, _ignore))
+            self._wait(_WRITES_IN_FLIGHT - 1)
         except (rados.Error, rbd.Error) as exc:
             raise _translate(exc, 'a write to RBD image %s' % self._image_id)
         self._size = end
+
+    def _wait(self, keep):
+        """Wait until at most ``keep`` writes are in flight; raise if one failed."""
+        while len(self._pending) > keep:
+            completion = self._pending.popleft()
+            completion.wait_for_complete_and_cb()
+            result = completion.get_return_value()
+            if result < 0:
+                raise _translate_errno(-result, 'a write to RBD image %s'
+                                       % self._image_id)
 
     def _grow(self, needed):
         step = min(max(self._capacity, self._driver.object_size), _MAX_GROWTH)
@@ -110,6 +144,7 @@ class _RBDWriter(driver.Writer):
             # purge() ran: the reaper took the claim on this upload.
             raise exception.UploadLeaseLost(image_id=self._image_id)
         try:
+            self._wait(0)
             if self._capacity != self._size:
                 self._image.resize(self._size)
             self._image.flush()
@@ -128,6 +163,9 @@ class _RBDWriter(driver.Writer):
     def abort(self):
         """Close and remove the RBD image and the marker; never raises."""
         try:
+            for completion in self._pending:
+                completion.wait_for_complete_and_cb()
+            self._pending.clear()
             self._image.close()
             self._driver.remove_by_id(self._ioctx, self._image_id,
                                       self._rbd_id)

@@ -118,18 +118,23 @@ class RBDTestCase(base.TestCase):
         names = self.rbd_images()
         parents = set()
         for name in names:
-            with rbd_store.rbd.Image(self.ioctx, name,
-                                     read_only=True) as image:
-                try:
+            try:
+                with rbd_store.rbd.Image(self.ioctx, name,
+                                         read_only=True) as image:
                     image.parent_info()
-                except rbd_store.rbd.ImageNotFound:
-                    parents.add(name)
+            except rbd_store.rbd.ImageNotFound:
+                # No parent, or half removed (a server stopped while it
+                # removed it): RBD.remove finishes that.
+                parents.add(name)
         for name in sorted(set(names) - parents) + sorted(parents):
-            with rbd_store.rbd.Image(self.ioctx, name) as image:
-                for snap in list(image.list_snaps()):
-                    if image.is_protected_snap(snap['name']):
-                        image.unprotect_snap(snap['name'])
-                    image.remove_snap(snap['name'])
+            try:
+                with rbd_store.rbd.Image(self.ioctx, name) as image:
+                    for snap in list(image.list_snaps()):
+                        if image.is_protected_snap(snap['name']):
+                            image.unprotect_snap(snap['name'])
+                        image.remove_snap(snap['name'])
+            except rbd_store.rbd.ImageNotFound:
+                pass
             self._remove_quietly(name)
         for key in self.markers():
             self.ioctx.remove_object(key)

@@ -135,7 +135,7 @@ class RBDServerTest(CephServerMixin, base.RBDTestCase):
     def test_client_disconnect_mid_upload_leaves_no_rbd_image(self):
         image_id = self.create_image()['id']
         conn = self.start_upload(image_id, 40)
-        self.assertEqual([image_id], self.rbd_images())
+        self.wait_for('the RBD image', lambda: self.rbd_images())
 
         conn.close()
 
@@ -150,11 +150,13 @@ class RBDServerTest(CephServerMixin, base.RBDTestCase):
 
         self.crash_and_restart(image_id, conn)
 
-        # The reaper purges right after it requeues. The killed process's
-        # watch keeps the image busy for up to 30 s: the purge moves it to
-        # the trash, out of the image ID's way.
-        self.wait_for('the image ID freed', lambda: not self.rbd_images())
+        # The reaper purges right after it requeues. The killed process
+        # holds the image's exclusive lock until Ceph drops its watch
+        # (30 s): the purge waits for that, then removes the image.
+        self.wait_for('the image ID freed', lambda: not self.rbd_images(),
+                      timeout=120)
         self.assertEqual([], self.markers())
+        # or, had Ceph reported the lock holder gone sooner, in the trash
         self.assertLessEqual(len(self.trashed()), 1)
         payload = http_client.Payload(MiB + 1)
         self.assertStatus(204, self.client.upload(image_id, payload))
