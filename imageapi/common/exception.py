@@ -214,6 +214,13 @@ class MetadefDuplicate(Conflict):
     msg_fmt = 'Metadata definition %(kind)s %(name)s already exists.'
 
 
+class InUseByStore(Conflict):
+    """The store keeps the data: others depend on it (RBD clones)."""
+
+    msg_fmt = ('The image cannot be deleted because it is in use through '
+               'the backend store: %(reason)s')
+
+
 class InvalidStatusTransition(Conflict):
     msg_fmt = ('Image status transition from %(current)s to %(target)s is '
                'not allowed')

@@ -9,12 +9,15 @@ from imageapi.conf import default
 from imageapi.conf import image_cache
 from imageapi.conf import image_format
 from imageapi.conf import paste
+from imageapi.conf import rbd_store
+from imageapi.conf import s3_store
 from imageapi.conf import store
 from imageapi.conf import swift_store
 from imageapi.conf import upload
 from imageapi.conf import wsgi
 
-_MODULES = (default, image_cache, image_format, paste, store, swift_store, upload, wsgi)
+_MODULES = (default, image_cache, image_format, paste, rbd_store, s3_store,
+            store, swift_store, upload, wsgi)
 
 DEFAULT_CONNECTION = 'sqlite:///$state_path/imageapi.sqlite'
 # Connections kept per process: [wsgi] threads (8) and the upload lease

@@ -2,6 +2,8 @@
 
 from oslo_config import cfg
 
+from imageapi.conf import rbd_store
+from imageapi.conf import s3_store
 from imageapi.conf import swift_store
 
 group = cfg.OptGroup('store', title='Image data store options')
@@ -48,7 +50,8 @@ multi_opts = [
                      '"fast:file, cloud:swift". Each id names an option '
                      'group with that store\'s options (store_description, '
                      'weight, filesystem_store_datadir for file stores, the '
-                     'swift_store_* options for Swift). Unset: one store, '
+                     'swift_store_* options for Swift, rbd_store_* for Ceph '
+                     'RBD, s3_store_* for S3). Unset: one store, '
                      'the [store] driver.'),
 ]
 
@@ -97,6 +100,10 @@ def register_backend_opts(conf, backend, store_type):
         conf.register_opts(file_backend_opts, group=backend)
     elif store_type == 'swift':
         swift_store.register_opts(conf, backend)
+    elif store_type == 'rbd':
+        rbd_store.register_opts(conf, backend)
+    elif store_type == 's3':
+        s3_store.register_opts(conf, backend)
 
 
 def list_opts():

@@ -9,12 +9,32 @@ driver. imageapi/tests/unit/store/contract.py is the shared test suite every dri
 
 import abc
 import dataclasses
+import re
+
+from imageapi.common import exception
 
 # Capabilities the API consults (Driver.capabilities).
 # ``get`` honours ``offset`` without reading the bytes before it: Range
 # requests are answered 206. Without it the API answers them with the whole
 # image (200), as HTTP allows.
 RANDOM_READ = 'random_read'
+
+# NOTE: image IDs name stored data and start the names of the pieces of
+# unfinished uploads: with no '.' in them, '<image_id>.' is a prefix of no
+# other image's names.
+IMAGE_ID_RE = re.compile(r'[A-Za-z0-9_-]{1,200}')
+
+
+def check_image_id(image_id):
+    """Refuse an image ID that cannot name data in a store.
+
+    :raises imageapi.common.exception.InvalidParameterValue: unless it is
+        1 to 200 letters, digits, "-" and "_".
+    """
+    if not isinstance(image_id, str) or not IMAGE_ID_RE.fullmatch(image_id):
+        raise exception.InvalidParameterValue(
+            value=image_id, param='image_id',
+            reason='only letters, digits, "-" and "_" may name stored data')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,6 +179,15 @@ class Driver(metaclass=abc.ABCMeta):
         :raises imageapi.common.exception.StoredDataNotFound: if there is no
             data at ``location``, or it is no location of this driver.
         """
+
+    def in_use(self, location):
+        """Whether the data at ``location`` may not be deleted now.
+
+        The API asks before it deletes an image record, so that an image
+        whose data others still depend on (RBD clones of its snapshot)
+        answers 409 and keeps both record and data.
+        """
+        return False
 
     @abc.abstractmethod
     def purge(self, image_id):

@@ -12,7 +12,6 @@ HTTP, authentication and retries live in store/swift_connection.py.
 
 import hashlib
 import json
-import re
 import uuid
 
 from oslo_log import log as logging
@@ -26,9 +25,6 @@ LOG = logging.getLogger(__name__)
 
 _MIB = 1024 * 1024
 _SCHEME = 'swift+config://'
-# NOTE: image IDs name objects and start the names of their segments: with
-# no '.' in them, '<image_id>.' is a prefix of no other image's names.
-_IMAGE_ID_RE = re.compile(r'[A-Za-z0-9_-]{1,200}')
 _SEGMENT_FORMAT = '%s.%06d'
 _OCTET_STREAM = 'application/octet-stream'
 
@@ -36,13 +32,6 @@ _OCTET_STREAM = 'application/octet-stream'
 def _new_md5():
     """The hash of each object sent; a module-level name for the tests."""
     return hashlib.md5(usedforsecurity=False)
-
-
-def _check_image_id(image_id):
-    if not isinstance(image_id, str) or not _IMAGE_ID_RE.fullmatch(image_id):
-        raise exception.InvalidParameterValue(
-            value=image_id, param='image_id',
-            reason='only letters, digits, "-" and "_" may name stored data')
 
 
 def _etag(response):
@@ -343,7 +332,7 @@ class SwiftDriver(driver.Driver):
         if isinstance(location, str) and location.startswith(prefix):
             container, _sep, obj = location[len(prefix):].partition('/')
             # Any seed, so that a changed seed keeps older images readable.
-            if (_IMAGE_ID_RE.fullmatch(obj)
+            if (driver.IMAGE_ID_RE.fullmatch(obj)
                     and (container == self.container
                          or self._seeded(container, obj))):
                 return container, obj
@@ -386,7 +375,7 @@ class SwiftDriver(driver.Driver):
 
     def writer(self, image_id, size=None):
         """A writer of ``image_id``'s object(s); see Driver.writer."""
-        _check_image_id(image_id)
+        driver.check_image_id(image_id)
         container = container_name(self.container, self.seed, image_id)
         # Fails before the body is read; If-None-Match on the final PUT is
         # the real check.
@@ -482,7 +471,7 @@ class SwiftDriver(driver.Driver):
         See Driver.purge. The object (or manifest) goes first, its
         segments with everything else under ``<image_id>.``.
         """
-        _check_image_id(image_id)
+        driver.check_image_id(image_id)
         container = container_name(self.container, self.seed, image_id)
         removed = int(self.delete_quietly(container, image_id))
         for name in self._names(container, image_id + '.'):

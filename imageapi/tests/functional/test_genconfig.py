@@ -27,8 +27,9 @@ class TestSampleConfig(base.TestCase):
         with open(output) as sample:
             text = sample.read()
         for group in ('DEFAULT', 'database', 'filesystem_store',
-                      'keystone_authtoken', 'paste_deploy', 'store',
-                      'swift_store', 'wsgi', 'cors', 'oslo_middleware'):
+                      'keystone_authtoken', 'paste_deploy', 'rbd_store',
+                      's3_store', 'store', 'swift_store', 'wsgi', 'cors',
+                      'oslo_middleware'):
             self.assertIn('\n[%s]\n' % group, '\n' + text)
         for line in ('#state_path = ~/.local/share/imageapi',
                      '#image_size_cap = 1099511627776',
@@ -39,5 +40,7 @@ class TestSampleConfig(base.TestCase):
                      '#allowed_origin = <None>',
                      '#enable_proxy_headers_parsing = false',
                      '#timeout = 120', '#keepalive = 5',
-                     '#graceful_timeout = 30', '#cleanup_timeout = 10'):
+                     '#graceful_timeout = 30', '#cleanup_timeout = 10',
+                     '#rbd_store_pool = images',
+                     '#s3_store_large_object_chunk_size = 10'):
             self.assertIn('\n%s\n' % line, text)
