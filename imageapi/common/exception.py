@@ -117,6 +117,12 @@ class PropertyValueTooLong(BadRequest):
                "bytes in UTF-8.")
 
 
+class URLDenied(BadRequest):
+    """A URL fetched on a user's behalf fails [import_filtering_opts]."""
+
+    msg_fmt = 'URI %(url)s does not pass filtering: %(reason)s'
+
+
 class NotAuthenticated(ImageAPIException):
     msg_fmt = 'Authentication required'
     code = 401
@@ -280,6 +286,13 @@ class StorageChecksumMismatch(BackendUnavailable):
     """The store kept other bytes than were sent to it (checked by MD5)."""
 
     msg_fmt = 'Image storage media received corrupted data: %(reason)s'
+
+
+class URLFetchFailed(ImageAPIException):
+    """A remote server could not be reached or did not send the data."""
+
+    msg_fmt = 'Fetching %(url)s failed: %(reason)s'
+    code = 502
 
 
 class ServiceUnavailable(ImageAPIException):
