@@ -86,6 +86,10 @@ class InvalidStore(BadRequest):
     msg_fmt = "Unknown scheme '%(store_id)s' found in URI"
 
 
+class InvalidImportMethod(BadRequest):
+    msg_fmt = "Unknown import method name '%(method)s'."
+
+
 class InvalidRange(BadRequest):
     msg_fmt = '%(reason)s'
 
