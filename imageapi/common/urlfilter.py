@@ -49,8 +49,11 @@ def _unmapped(address):
 
 
 def _is_public(address):
-    """True for a global unicast address: not loopback, private, link-local,
-    shared (100.64/10), reserved, multicast or unspecified."""
+    """True for a global unicast address.
+
+    Not loopback, private, link-local, shared (100.64/10), reserved,
+    multicast or unspecified.
+    """
     return address.is_global and not address.is_multicast
 
 
@@ -234,14 +237,24 @@ class Response:
         self.status = response.status
         self.headers = response.headers
         self.size = _content_length(response)
+        self._received = 0
 
     def read(self, n):
         try:
-            return self._response.read(n)
+            chunk = self._response.read(n)
         except (http.client.HTTPException, OSError) as exc:
             raise exception.URLFetchFailed(
                 url=self.url, reason='the body was cut short (%s)' %
-                (type(exc).__name__ if not str(exc) else exc))
+                (str(exc) or type(exc).__name__))
+        self._received += len(chunk)
+        # NOTE: HTTPResponse.read(n) answers b'' when the server hangs up
+        # before Content-Length bytes; only read() without n would raise.
+        if not chunk and n and self.size is not None \
+                and self._received < self.size:
+            raise exception.URLFetchFailed(
+                url=self.url, reason='the body was cut short after %d of %d '
+                'bytes' % (self._received, self.size))
+        return chunk
 
     def close(self):
         self._response.close()
