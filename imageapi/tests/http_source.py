@@ -23,6 +23,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for name, value in route['headers'].items():
             self.send_header(name, value)
         body = route['body']
+        if route.get('chunked'):
+            self.send_header('Transfer-Encoding', 'chunked')
+            self.end_headers()
+            self.wfile.write(b'%x\r\n%s\r\n0\r\n\r\n' % (len(body), body))
+            return
         if 'Content-Length' not in route['headers']:
             self.send_header('Content-Length', str(len(body)))
         self.end_headers()
@@ -61,14 +66,16 @@ class SourceServer(fixtures.Fixture):
     def url(self, path, host='127.0.0.1'):
         return 'http://%s:%d%s' % (host, self.port, path)
 
-    def add(self, path, body=b'', status=200, headers=None, cut_after=None):
+    def add(self, path, body=b'', status=200, headers=None, cut_after=None,
+            chunked=False):
         """Answer GET ``path`` with ``body``; ``cut_after`` bytes then hang up.
 
-        A ``Content-Length`` in ``headers`` replaces the true length.
+        A ``Content-Length`` in ``headers`` replaces the true length;
+        ``chunked`` sends the body as one chunk and no length.
         """
         self.routes[path] = {'status': status, 'body': body,
                              'headers': dict(headers or {}),
-                             'cut_after': cut_after}
+                             'cut_after': cut_after, 'chunked': chunked}
 
     def redirect(self, path, location, status=302):
         self.add(path, status=status, headers={'Location': location})
