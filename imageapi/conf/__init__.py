@@ -9,14 +9,15 @@ from imageapi.conf import default
 from imageapi.conf import image_format
 from imageapi.conf import image_import
 from imageapi.conf import import_filtering
+from imageapi.conf import import_plugins
 from imageapi.conf import paste
 from imageapi.conf import store
 from imageapi.conf import swift_store
 from imageapi.conf import upload
 from imageapi.conf import wsgi
 
-_MODULES = (default, image_format, image_import, import_filtering, paste,
-            store, swift_store, upload, wsgi)
+_MODULES = (default, image_format, image_import, import_filtering,
+            import_plugins, paste, store, swift_store, upload, wsgi)
 
 DEFAULT_CONNECTION = 'sqlite:///$state_path/imageapi.sqlite'
 # Connections kept per process: [wsgi] threads (8) and the upload lease
