@@ -2,24 +2,38 @@
 
 ``start(conf)`` does every start-up side effect in one visible place: it configures the
 database facade, parses the global ``cfg.CONF`` when oslo.limit needs it, loads the store
-drivers and starts the upload lease keeper's thread. ``imageapi-api`` calls it in each
-worker, ``imageapi.wsgi`` once per process, and the tests in their set-up; the paste app
-factory (api/router.py) receives the Service it returns and builds nothing global.
+drivers and the staging area of imports, and starts the lease keeper's thread.
+``imageapi-api`` calls it in each worker, ``imageapi.wsgi`` once per process, and the
+tests in their set-up; the paste app factory (api/router.py) receives the Service it
+returns and builds nothing global.
 """
+
+import functools
 
 from imageapi.common import config
 from imageapi.db import api as db_api
+from imageapi.importing import engine
 from imageapi import leases
 from imageapi import store
+from imageapi.store import filesystem
+
+STAGING_GROUP = 'os_glance_staging_store'
 
 
 class Service:
-    """The stores and the upload lease keeper of one process."""
+    """The stores, staging area, import engine and lease keeper of one process."""
 
     def __init__(self, conf):
         self.conf = conf
         self.stores = store.Stores(conf)
-        self.leases = leases.LeaseKeeper(conf, self.stores)
+        # Glance's reserved file store of staged import data.
+        self.staging = filesystem.FilesystemDriver(conf, group=STAGING_GROUP)
+        self.leases = leases.LeaseKeeper(
+            conf, self.stores, self.staging,
+            reap_imports=functools.partial(engine.reap_expired, conf,
+                                           self.stores, self.staging))
+        self.engine = engine.Engine(conf, self.stores, self.staging,
+                                    self.leases)
 
     def stop(self):
         """Stop the lease keeper's thread (tests, orderly shutdown)."""

@@ -191,6 +191,10 @@ class MultiStoreDisabled(NotFound):
     msg_fmt = 'Multi backend is not supported at this site.'
 
 
+class TaskNotFound(NotFound):
+    msg_fmt = 'Task with the given id %(task_id)s was not found'
+
+
 class TagNotFound(NotFound):
     msg_fmt = 'Tag %(tag)s not found.'
 
@@ -227,6 +231,10 @@ class MetadefDuplicate(Conflict):
 class InvalidStatusTransition(Conflict):
     msg_fmt = ('Image status transition from %(current)s to %(target)s is '
                'not allowed')
+
+
+class InvalidTaskStatusTransition(Conflict):
+    msg_fmt = 'Task status transition from %(current)s to %(target)s is not allowed'
 
 
 class Gone(ImageAPIException):

@@ -25,6 +25,7 @@ is imported; this module imports the modules of the methods it does not define
 
 import importlib
 import os
+import stat
 
 from imageapi.common import exception
 from imageapi.importing import errors
@@ -64,13 +65,18 @@ def get(conf, name):
 
 
 class FileSource:
-    """A Source over a local file, such as a staged image."""
+    """A Source over a local file, such as a staged image.
+
+    A file that is not a regular one (a pipe) has no size: it is read
+    until its end.
+    """
 
     properties = {}
 
     def __init__(self, path):
         self._file = open(path, 'rb')
-        self.size = os.fstat(self._file.fileno()).st_size
+        status = os.fstat(self._file.fileno())
+        self.size = status.st_size if stat.S_ISREG(status.st_mode) else None
 
     def read(self, n):
         return self._file.read(n)

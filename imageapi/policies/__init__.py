@@ -10,9 +10,10 @@ from imageapi.policies import base
 from imageapi.policies import image
 from imageapi.policies import member
 from imageapi.policies import metadef
+from imageapi.policies import task
 
 
 def list_rules():
     return list(itertools.chain(base.list_rules(), image.list_rules(),
                                 member.list_rules(),
-                                metadef.list_rules()))
+                                metadef.list_rules(), task.list_rules()))
