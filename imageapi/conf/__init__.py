@@ -6,6 +6,7 @@ from oslo_middleware import opts as middleware_options
 from oslo_policy import opts as policy_options
 
 from imageapi.conf import default
+from imageapi.conf import glance_download
 from imageapi.conf import image_format
 from imageapi.conf import image_import
 from imageapi.conf import import_filtering
@@ -16,8 +17,9 @@ from imageapi.conf import swift_store
 from imageapi.conf import upload
 from imageapi.conf import wsgi
 
-_MODULES = (default, image_format, image_import, import_filtering,
-            import_plugins, paste, store, swift_store, upload, wsgi)
+_MODULES = (default, glance_download, image_format, image_import,
+            import_filtering, import_plugins, paste, store, swift_store,
+            upload, wsgi)
 
 DEFAULT_CONNECTION = 'sqlite:///$state_path/imageapi.sqlite'
 # Connections kept per process: [wsgi] threads (8) and the upload lease
