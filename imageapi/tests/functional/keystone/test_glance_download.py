@@ -14,6 +14,7 @@ import urllib.parse
 import uuid
 
 import fixtures
+import openstack
 from testtools import content
 
 from imageapi.tests.functional import base as functional_base
@@ -156,6 +157,34 @@ class TestGlanceDownload(functional_base.RealServerTestCase):
         download = self.client(self.local).download(image_id)
         self.assertEqual(200, download.status)
         self.assertEqual(data, download.body)
+
+    def test_openstacksdk_import_glance_download(self):
+        data = os.urandom(50000)
+        remote = self.remote_image(data)
+        account = self.keystone.users['alpha-member']
+        # The catalog names a fixed URL for RegionOne; the local server has
+        # its own port.
+        conn = openstack.connect(
+            auth_url=self.keystone.auth_url, username='alpha-member',
+            password=account['password'], project_name=account['project'],
+            user_domain_name='Default', project_domain_name='Default',
+            region_name=self.keystone.region,
+            image_endpoint_override=self.local.url)
+        self.addCleanup(conn.close)
+        image = conn.image.create_image(name='sdk-copy', disk_format='raw',
+                                        container_format='bare')
+        # NOTE: openstacksdk (4.22) sends glance_region and glance_image_id
+        # only when remote_service_interface is given too.
+        response = conn.image.import_image(
+            image, method='glance-download', remote_region=self.region,
+            remote_image_id=remote['id'], remote_service_interface='public')
+        self.assertEqual(202, response.status_code, response.text)
+        task = self.wait_for_task(image.id)
+        self.assertEqual('success', task['status'], task.get('message'))
+        found = conn.image.get_image(image.id)
+        self.assertEqual('active', found.status)
+        self.assertEqual(remote['checksum'], found.checksum)
+        self.assertEqual(remote['os_hash_value'], found.hash_value)
 
     def test_glance_download_other_projects_private_image_fails(self):
         remote = self.remote_image(b'secret' * 1000, user='beta-member')
