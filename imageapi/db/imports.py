@@ -64,7 +64,9 @@ def stage_finish(context, image_id, claim, size, stage_host=None):
     """The staged data is complete: the image stays uploading, unclaimed.
 
     The staged bytes stay reserved on the image (they count against the
-    owner's storage until the import ends); the size is the staged size.
+    owner's storage until the import ends). The size stays unset: usage
+    counts ``size`` of images with data and ``upload_reserved`` of the
+    others (db/images.py image_destroy).
 
     :raises ImageNotFound: deleted meanwhile.
     :raises InvalidStatusTransition: the claim is no longer held (reaped).
@@ -79,7 +81,7 @@ def stage_finish(context, image_id, claim, size, stage_host=None):
                               images.c.status == db_api.UPLOADING,
                               images.c.upload_claim == claim,
                               images.c.deleted == sa.false())
-        .values(upload_claim=None, upload_expires_at=None, size=size,
+        .values(upload_claim=None, upload_expires_at=None,
                 upload_reserved=size, updated_at=now))
     if result.rowcount != 1:
         records.raise_unchanged(context, image_id, db_api.UPLOADING)

@@ -51,7 +51,12 @@ def _to_dict(row):
 def _visible(context, query):
     if context.is_admin:
         return query
-    return query.where(TASKS.c.owner == context.project_id)
+    return query.where(TASKS.c.owner == owner_key(context.project_id))
+
+
+def owner_key(project_id):
+    """The owner column of a task of ``project_id`` (None: anonymous)."""
+    return project_id or ''
 
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
@@ -62,7 +67,7 @@ def task_create(context, values):
     row = {
         'id': values.get('id') or uuidutils.generate_uuid(),
         'type': values['type'], 'status': values.get('status', PENDING),
-        'owner': values['owner'], 'image_id': values.get('image_id'),
+        'owner': owner_key(values['owner']), 'image_id': values.get('image_id'),
         'request_id': values.get('request_id'),
         'user_id': values.get('user_id'),
         'input': json.dumps(values.get('input') or {}),

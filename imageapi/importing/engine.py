@@ -37,6 +37,7 @@ from imageapi.importing import methods
 LOG = logging.getLogger(__name__)
 
 _PLUGINS_MODULE = 'imageapi.importing.plugins'
+_DELETED = 'Image %s was deleted during the import.'
 
 
 def run_plugins(conf, context, image, staged_path):
@@ -152,8 +153,12 @@ class Engine:
         except Exception as exc:
             message = getattr(exc, 'message', None) or getattr(
                 exc, 'msg', None) or str(exc) or type(exc).__name__
-            if not isinstance(exc, (errors.ImportFailed,
-                                    exception.ImageAPIException)):
+            if self._image(ctx, task['image_id']) is None:
+                # Whatever broke (the delete purges the data being
+                # written), the cause is the delete.
+                message = _DELETED % task['image_id']
+            elif not isinstance(exc, (errors.ImportFailed,
+                                      exception.ImageAPIException)):
                 LOG.exception('Import task %s failed', task['id'])
             self._fail(ctx, task, message)
         finally:
@@ -179,6 +184,7 @@ class Engine:
 
     @staticmethod
     def _image(ctx, image_id):
+        """The image, None once deleted; the database being away raises."""
         try:
             return db_images.image_get(ctx, image_id)
         except exception.ImageNotFound:
@@ -309,8 +315,7 @@ class Engine:
                 properties={k: str(v) for k, v in changes.items()})
         except exception.ImageNotFound:
             self._discard(written)
-            raise errors.ImportFailed(
-                'Image %s was deleted during the import.' % image['id'])
+            raise errors.ImportFailed(_DELETED % image['id'])
         except exception.InvalidTaskStatusTransition:
             # Reaped meanwhile: the reaper put the image back already.
             self._discard(written)
