@@ -431,3 +431,160 @@ class TestCrashMidImport(ImportTestCase):
         self.assertStatus(202, self.start_import(image_id))
         self.wait_for(image_id, ('active',))
         self.assertActiveWith(image_id, payload)
+
+
+class TestMultiStore(ImportTestCase):
+
+    def setUp(self):
+        self.stores = {name: None for name in ('fast', 'cheap')}
+        self.server_env = {
+            'OS_DEFAULT__ENABLED_BACKENDS': 'fast:file,cheap:file',
+            'OS_GLANCE_STORE__DEFAULT_BACKEND': 'fast'}
+        super().setUp()
+
+    def store_dir(self, store_id):
+        return os.path.join(self.state_path, store_id)
+
+    def start_server(self, **kwargs):
+        for store_id in self.stores:
+            kwargs['env']['OS_%s__FILESYSTEM_STORE_DATADIR'
+                          % store_id.upper()] = self.store_dir(store_id)
+        return super().start_server(**kwargs)
+
+    def in_store(self, store_id, image_id):
+        return os.path.exists(os.path.join(self.store_dir(store_id),
+                                           image_id))
+
+    def wait_unlocked(self, image_id):
+        deadline = time.monotonic() + _WAIT
+        while 'os_glance_import_task' in self.properties(image_id):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+
+    def test_import_to_named_stores_then_copy_to_the_rest(self):
+        payload = http_client.Payload(MiB + 3)
+        created = self.client.create_image()
+        self.assertEqual('cheap,fast', ','.join(sorted(
+            created.headers['OpenStack-image-store-ids'].split(','))))
+        image_id = created.json()['id']
+        self.assertStatus(204, self.stage(image_id, payload))
+        self.assertStatus(202, self.start_import(image_id,
+                                                 stores=['fast']))
+        self.wait_for(image_id, ('active',))
+        self.assertEqual('fast', self.show_image(image_id)['stores'])
+        self.assertFalse(self.in_store('cheap', image_id))
+
+        self.assertStatus(202, self.start_import(image_id,
+                                                 method='copy-image',
+                                                 all_stores=True))
+        self.wait_unlocked(image_id)
+        image = self.show_image(image_id)
+        self.assertEqual(['cheap', 'fast'], sorted(image['stores'].split(',')))
+        self.assertEqual('', image['os_glance_importing_to_stores'])
+        self.assertTrue(self.in_store('cheap', image_id))
+        self.assertEqual(payload.size, self.usage())
+        self.assertActiveWith(image_id, payload)
+        tasks = self.image_tasks(image_id)
+        self.assertEqual(['success', 'success'],
+                         [t['status'] for t in tasks])
+
+    def test_copy_to_a_store_holding_it_400(self):
+        image_id = self.staged_image(http_client.Payload(1000))
+        self.assertStatus(202, self.start_import(image_id, stores=['fast']))
+        self.wait_for(image_id, ('active',))
+        response = self.start_import(image_id, method='copy-image',
+                                     stores=['fast'])
+        self.assertStatus(400, response)
+        self.assertIn("already present at store 'fast'",
+                      response.body.decode())
+
+    def test_import_to_unknown_store_409(self):
+        image_id = self.staged_image(http_client.Payload(1000))
+        response = self.start_import(image_id, stores=['nowhere'])
+        self.assertStatus(409, response)
+        self.assertEqual('uploading', self.image_row(image_id)['status'])
+
+    def test_import_to_all_stores(self):
+        payload = http_client.Payload(2000)
+        image_id = self.staged_image(payload)
+        self.assertStatus(202, self.start_import(image_id, all_stores=True))
+        self.wait_for(image_id, ('active',))
+        self.assertTrue(self.in_store('fast', image_id))
+        self.assertTrue(self.in_store('cheap', image_id))
+        self.assertActiveWith(image_id, payload)
+
+    def test_copy_by_member_forbidden(self):
+        member = self.server.client(headers={'X-Roles': 'member',
+                                             'X-Project-Id': 'p1'})
+        image_id = member.create_image().json()['id']
+        self.client = member
+        self.assertStatus(204, self.stage(image_id,
+                                          http_client.Payload(1000)))
+        self.assertStatus(202, self.start_import(image_id, stores=['fast']))
+        self.wait_for(image_id, ('active',))
+        response = self.start_import(image_id, method='copy-image',
+                                     stores=['cheap'])
+        self.assertStatus(403, response)
+        self.assertFalse(self.in_store('cheap', image_id))
+
+
+class TestTasksAPI(ImportTestCase):
+
+    def imported(self):
+        image_id = self.staged_image(http_client.Payload(1000))
+        self.assertStatus(202, self.start_import(image_id))
+        self.wait_for(image_id, ('active',))
+        return image_id, self.image_tasks(image_id)[0]
+
+    def test_admin_lists_and_shows_tasks(self):
+        _image_id, task = self.imported()
+        response = self.client.get('/v2/tasks')
+        self.assertStatus(200, response)
+        body = response.json()
+        self.assertEqual([task['id']], [t['id'] for t in body['tasks']])
+        self.assertNotIn('input', body['tasks'][0])
+        self.assertEqual('/v2/schemas/tasks', body['schema'])
+        shown = self.client.get('/v2/tasks/%s' % task['id'])
+        self.assertStatus(200, shown)
+        self.assertEqual(('success', '/v2/tasks/%s' % task['id']),
+                         (shown.json()['status'], shown.json()['self']))
+
+    def test_list_filters_and_pages(self):
+        ids = [self.imported()[1]['id'] for _ in range(3)]
+        first = self.client.get('/v2/tasks?limit=2&status=success')
+        self.assertStatus(200, first)
+        body = first.json()
+        self.assertEqual(2, len(body['tasks']))
+        rest = self.client.get(body['next']).json()['tasks']
+        self.assertEqual(sorted(ids), sorted(
+            [t['id'] for t in body['tasks'] + rest]))
+        self.assertStatus(400, self.client.get('/v2/tasks?status=done'))
+        self.assertStatus(400, self.client.get('/v2/tasks?sort_dir=up'))
+        self.assertEqual([], self.client.get(
+            '/v2/tasks?status=failure').json()['tasks'])
+
+    def test_member_refused_by_tasks_api_access(self):
+        _image_id, task = self.imported()
+        member = self.server.client(headers={'X-Roles': 'member',
+                                             'X-Project-Id': 'p1'})
+        for path in ('/v2/tasks', '/v2/tasks/%s' % task['id']):
+            self.assertStatus(403, member.get(path))
+        self.assertStatus(403, member.post('/v2/tasks', json={
+            'type': 'import', 'input': {}}))
+
+    def test_unknown_task_404(self):
+        self.assertStatus(404, self.client.get('/v2/tasks/%s'
+                                               % uuid.uuid4()))
+
+    def test_task_schemas(self):
+        task = self.client.get('/v2/schemas/task').json()
+        self.assertEqual('task', task['name'])
+        self.assertIn('message', task['properties'])
+        tasks = self.client.get('/v2/schemas/tasks').json()
+        self.assertNotIn('message',
+                         tasks['properties']['tasks']['items']['properties'])
+
+    def test_create_task_bad_bodies_400(self):
+        for body in ({}, {'type': 'import'}, {'type': 'nope', 'input': {}},
+                     {'type': 'import', 'input': {'import_from': 'x'}}):
+            self.assertStatus(400, self.client.post('/v2/tasks', json=body))
