@@ -26,7 +26,6 @@ from imageapi.db import uploads as db_uploads
 LOCK_KEY = 'os_glance_import_task'
 IMPORTING_KEY = 'os_glance_importing_to_stores'
 FAILED_KEY = 'os_glance_failed_import'
-STAGE_HOST_KEY = 'os_glance_stage_host'
 
 # Glance's: a lock older than this (twice for a pending task) may be broken.
 LOCK_EXPIRY = datetime.timedelta(minutes=60)
@@ -60,7 +59,7 @@ def _join(stores):
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @db_api._writer
-def stage_finish(context, image_id, claim, size, stage_host=None):
+def stage_finish(context, image_id, claim, size):
     """The staged data is complete: the image stays uploading, unclaimed.
 
     The staged bytes stay reserved on the image (they count against the
@@ -87,8 +86,6 @@ def stage_finish(context, image_id, claim, size, stage_host=None):
         records.raise_unchanged(context, image_id, db_api.UPLOADING)
     # Reserved ahead in steps while streaming: keep what was staged.
     records.usage_add(context, owner, size - reserved)
-    if stage_host:
-        _set_prop(connection, image_id, STAGE_HOST_KEY, stage_host, now)
     return records.reread(context, image_id)
 
 
@@ -201,7 +198,13 @@ def import_start(context, image_id, from_status, task_values, stores,
             'image_id': image_id, 'name': LOCK_KEY, 'value': task['id'],
             'created_at': timeutils.utcnow()}):
         raise exception.Conflict(reason='Image has active task')
-    if from_status != db_api.ACTIVE:
+    if from_status == db_api.ACTIVE:
+        # copy-image: the status stays, but must still be active.
+        current = records.lock_image(connection, image_id).status
+        if current != db_api.ACTIVE:
+            raise exception.InvalidStatusTransition(current=current,
+                                                    target=db_api.ACTIVE)
+    else:
         db_images.image_transition(
             context, image_id, from_status, db_api.IMPORTING,
             values={'upload_claim': task['id'], 'upload_expires_at': None},
@@ -216,7 +219,6 @@ def import_start(context, image_id, from_status, task_values, stores,
         _set_prop(connection, image_id, FAILED_KEY, ','.join(
             s for s in _store_list(props.get(FAILED_KEY))
             if s not in named), now)
-    _set_prop(connection, image_id, STAGE_HOST_KEY, None, now)
     return task, records.reread(context, image_id)
 
 
