@@ -588,3 +588,30 @@ class TestTasksAPI(ImportTestCase):
         for body in ({}, {'type': 'import'}, {'type': 'nope', 'input': {}},
                      {'type': 'import', 'input': {'import_from': 'x'}}):
             self.assertStatus(400, self.client.post('/v2/tasks', json=body))
+
+
+class TestOpenStackSDK(ImportTestCase):
+    """openstacksdk's import (create_image(..., use_import=True)) as a library."""
+
+    def test_sdk_create_image_use_import_activates(self):
+        import openstack  # noqa: only this test needs it; 0.4 s to import
+        payload = http_client.Payload(MiB + 9, seed=5)
+        path = os.path.join(self.state_path, 'upload.img')
+        with open(path, 'wb') as f:
+            for chunk in payload:
+                f.write(chunk)
+        conn = openstack.connect(
+            auth_type='none', auth={'endpoint': self.server.url},
+            image_endpoint_override=self.server.url, region_name='r')
+        self.addCleanup(conn.close)
+        image = conn.image.create_image(
+            name='sdk', filename=path, disk_format='raw',
+            container_format='bare', use_import=True)
+        self.wait_for(image.id, ('active',))
+        self.assertActiveWith(image.id, payload)
+        found = conn.image.get_image(image.id)
+        self.assertEqual(('active', payload.md5),
+                         (found.status, found.checksum))
+        [task] = self.image_tasks(image.id)
+        self.assertEqual('glance-direct',
+                         task['input']['import_req']['method']['name'])
