@@ -190,7 +190,12 @@ def import_start(context, image_id, from_status, task_values, stores,
     """
     connection = context.session.connection()
     records.lock_image(connection, image_id)
-    records.get_visible(context, connection, image_id)
+    row = records.get_visible(context, connection, image_id)
+    if from_status == db_api.UPLOADING and row.upload_claim is not None:
+        # Uploading, but the stage is still streaming: nothing to import.
+        raise exception.Conflict(
+            message="Image needs to be staged before 'glance-direct' "
+                    "method can be used")
     task = db_tasks.task_create(context, dict(
         task_values, status=db_tasks.PROCESSING,
         lease_expires_at=lease_expires_at))

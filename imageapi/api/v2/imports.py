@@ -68,7 +68,9 @@ def _check_status(method, image):
         raise exception.Conflict(
             message="Image needs to be in 'queued' state to use '%s' method"
                     % name)
-    if status != db_api.UPLOADING and name == methods.GLANCE_DIRECT:
+    if name == methods.GLANCE_DIRECT and (status != db_api.UPLOADING
+                                          or image['upload_claim']):
+        # A claim on an uploading image: its stage is still streaming.
         raise exception.Conflict(
             message="Image needs to be staged before 'glance-direct' method "
                     "can be used")

@@ -203,6 +203,28 @@ class TestGlanceDirect(ImportTestCase):
         self.assertIn('staged', response.body.decode())
         self.assertImportable(image_id)
 
+    def test_import_while_stage_streams_409_then_works(self):
+        image_id = self.create_image()['id']
+        conn = self.client.begin(
+            'PUT', '/v2/images/%s/stage' % image_id,
+            headers={'Content-Type': 'application/octet-stream',
+                     'Transfer-Encoding': 'chunked'})
+        conn.send(http_client.chunk_frame(b'a' * 65536))
+        deadline = time.monotonic() + _WAIT
+        while not self.image_row(image_id)['upload_claim']:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.02)
+        response = self.start_import(image_id)
+        self.assertStatus(409, response)
+        self.assertIn('staged', response.body.decode())
+        conn.send(http_client.chunk_frame(b'b' * 100))
+        conn.send(http_client.chunk_frame(b''))
+        self.assertEqual(204, conn.getresponse().status)
+        conn.close()
+        self.assertStatus(202, self.start_import(image_id))
+        self.wait_for(image_id, ('active',))
+        self.assertEqual(65636, self.show_image(image_id)['size'])
+
     def test_import_active_image_409(self):
         image_id = self.staged_image(http_client.Payload(1000))
         self.assertStatus(202, self.start_import(image_id))
