@@ -165,9 +165,9 @@ def task_transition(context, task_id, from_status, to_status, values=None,
 
     :param values: message, result (a dict) and lease_expires_at to set.
     :param ttl_hours: for a finished status, hours until it expires.
-    :param lease: when given, only while the task's lease is still this
-        deadline's holder: ``lease_expires_at >= lease`` is not required,
-        the reaper passes the expired deadline it saw so a renewal wins.
+    :param lease: when given, only if ``lease_expires_at`` still equals
+        it: the reaper passes the expired deadline it saw, so a renewal
+        that happened meanwhile wins.
     :raises TaskNotFound: the task is gone.
     :raises InvalidTaskStatusTransition: it is no longer in ``from_status``.
     """
