@@ -221,6 +221,10 @@ class Engine:
             method, 'needs_stores', False) else {}
         source = method.open_source(self.conf, ctx, image, body, **kwargs)
         try:
+            if source.size is not None and (source.size
+                                            > self.conf.image_size_cap):
+                raise exception.ImageSizeLimitExceeded(
+                    limit=self.conf.image_size_cap)
             reserve = None
             if quota is not None and not copy:
                 reserve = functools.partial(

@@ -6,9 +6,11 @@ SQLite, and MySQL and PostgreSQL too.
 
 import datetime
 import hashlib
+import io
 import os
 
 from imageapi.db import api as db_api
+from imageapi.db import images as db_images
 from imageapi.db import imports as db_imports
 from imageapi.db import tasks as db_tasks
 from imageapi.db import uploads as db_uploads
@@ -20,6 +22,36 @@ from imageapi.store import filesystem
 from imageapi.tests.unit.db import base
 
 DATA = b'0123456789' * 1000
+
+
+class _BytesSource:
+    """A Source over bytes, declaring ``size`` (may differ from the data)."""
+
+    properties = {'from_source': 'yes'}
+
+    def __init__(self, data, size):
+        self._data = io.BytesIO(data)
+        self.size = size
+        self.closed = False
+
+    def read(self, n):
+        return self._data.read(n)
+
+    def close(self):
+        self.closed = True
+
+
+class _BytesMethod:
+    """An import method of this test: its data comes from the request body."""
+
+    name = 'test-bytes'
+    from_staging = False
+
+    def validate(self, conf, context, image, body):
+        pass
+
+    def open_source(self, conf, context, image, body):
+        return _BytesSource(body['data'], body.get('size', len(body['data'])))
 
 
 class EngineTest(base.RepositoryTestCase):
@@ -41,15 +73,17 @@ class EngineTest(base.RepositoryTestCase):
         self.staging.add(self.image_id, iter([data]), len(data))
         db_imports.stage_finish(self.ctx, self.image_id, 's', len(data))
 
-    def run_import(self, method=methods.GLANCE_DIRECT, targets=None):
+    def run_import(self, method=methods.GLANCE_DIRECT, targets=None,
+                   body=None, quota=None, from_status=db_api.UPLOADING):
         task, image = db_imports.import_start(
-            self.ctx, self.image_id, db_api.UPLOADING,
+            self.ctx, self.image_id, from_status,
             {'type': 'api_image_import', 'owner': self.ctx.project_id,
              'image_id': self.image_id, 'input': {'backend': [None]}},
             [None], leases.lease_end(self.conf))
-        self.svc.engine.start(task, image, methods.METHODS[method], {},
+        self.svc.engine.start(task, image, methods.METHODS[method],
+                              body or {},
                               targets or [self.svc.stores.default], True,
-                              None)
+                              quota)
         self.svc.engine.wait(30)
         return db_tasks.task_get(self.admin, task['id'])
 
@@ -82,6 +116,48 @@ class EngineTest(base.RepositoryTestCase):
                                                            self.image_id)))
         self.assertEqual(len(DATA), db_uploads.storage_used(
             self.ctx, self.ctx.project_id))
+
+    def use_bytes_method(self):
+        methods.register(_BytesMethod())
+        self.addCleanup(methods.METHODS.pop, _BytesMethod.name)
+
+    def test_downloaded_source_activates_with_its_properties(self):
+        self.use_bytes_method()
+        task = self.run_import('test-bytes', body={'data': DATA},
+                               quota=10 * len(DATA),
+                               from_status=db_api.QUEUED)
+        self.assertEqual('success', task['status'])
+        image = db_images.image_get(self.ctx, self.image_id)
+        self.assertEqual(('active', len(DATA), 'yes'),
+                         (image['status'], image['size'],
+                          image['properties']['from_source']))
+        self.assertEqual(len(DATA), db_uploads.storage_used(
+            self.ctx, self.ctx.project_id))
+
+    def test_source_over_quota_fails_cleanly(self):
+        self.use_bytes_method()
+        task = self.run_import('test-bytes', body={'data': DATA},
+                               quota=len(DATA) - 1,
+                               from_status=db_api.QUEUED)
+        self.assertEqual('failure', task['status'])
+        self.assertImportable()
+
+    def test_source_declared_over_cap_fails_before_reading(self):
+        self.flags(image_size_cap=len(DATA) - 1)
+        self.use_bytes_method()
+        task = self.run_import('test-bytes', body={'data': DATA},
+                               from_status=db_api.QUEUED)
+        self.assertEqual('failure', task['status'])
+        self.assertIn('too large', task['message'])
+        self.assertImportable()
+
+    def test_source_longer_than_declared_fails_cleanly(self):
+        self.use_bytes_method()
+        task = self.run_import('test-bytes',
+                               body={'data': DATA, 'size': 10},
+                               from_status=db_api.QUEUED)
+        self.assertEqual('failure', task['status'])
+        self.assertImportable()
 
     def test_missing_staged_data_fails_task_image_importable(self):
         self.stage()
