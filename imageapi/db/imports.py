@@ -114,6 +114,29 @@ def staged_bytes(context, owner):
 
 
 @db_api.main_context_manager.reader
+def staging_in_use(context, image_ids):
+    """Which of ``image_ids`` may have staged data in use.
+
+    Uploading and importing images, and any image under an import lock
+    (copy-image stages the data of an active one); the staged data of the
+    others is residue.
+    """
+    if not image_ids:
+        return set()
+    images = image_query.IMAGES
+    props = image_query.PROPERTIES
+    locked = sa.select(props.c.image_id).where(
+        props.c.name == LOCK_KEY, props.c.image_id.in_(list(image_ids)))
+    rows = context.session.connection().execute(
+        sa.select(images.c.id).where(
+            images.c.id.in_(list(image_ids)), images.c.deleted == sa.false(),
+            sa.or_(images.c.status.in_((db_api.UPLOADING,
+                                        db_api.IMPORTING)),
+                   images.c.id.in_(locked))))
+    return {row.id for row in rows}
+
+
+@db_api.main_context_manager.reader
 def import_lock_holder(context, image_id):
     """The task holding the import lock of ``image_id`` (a dict), '' if gone, None if unlocked."""
     connection = context.session.connection()

@@ -21,6 +21,7 @@ import threading
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
+from oslo_utils import uuidutils
 
 from imageapi.common import exception
 from imageapi.common import format_check
@@ -330,8 +331,34 @@ class Engine:
                  image['id'], ', '.join(str(s.id) for s, _l in written))
 
 
+def sweep_staging(staging):
+    """Remove staged data no stage or import uses any more; returns image ids.
+
+    Residue of a node that died between its last write and the reaper (as
+    Glance's staging cleaner removes it, at every reap here rather than at
+    start-up only).
+    """
+    names = []
+    for directory in (staging.datadir, staging.tmpdir):
+        try:
+            names += os.listdir(directory)
+        except FileNotFoundError:
+            continue
+    ids = {name.split('.')[0] for name in names
+           if uuidutils.is_uuid_like(name.split('.')[0])}
+    ctx = imageapi_context.get_admin_context()
+    unused = sorted(ids - db_imports.staging_in_use(ctx, ids))
+    for image_id in unused:
+        staging.purge(image_id)
+        LOG.info('Removed staging residue of image %s', image_id)
+    return unused
+
+
 def reap_expired(conf, stores, staging, now=None):
-    """Fail every import whose lease ran out; returns their task ids."""
+    """Fail every import whose lease ran out, then sweep the staging area.
+
+    :returns: the ids of the tasks failed.
+    """
     ctx = imageapi_context.get_admin_context()
     reaped = []
     for task in db_tasks.task_lease_expired(ctx, now or timeutils.utcnow()):
@@ -346,4 +373,5 @@ def reap_expired(conf, stores, staging, now=None):
         LOG.warning('Import task %s of image %s lost its lease; failed it.',
                     task['id'], task['image_id'])
         reaped.append(task['id'])
+    sweep_staging(staging)
     return reaped

@@ -207,6 +207,18 @@ class EngineTest(base.RepositoryTestCase):
         self.assertNotIn(db_imports.LOCK_KEY, db_imports.import_lock_holder(
             self.admin, self.image_id) or {})
 
+    def test_sweep_removes_residue_keeps_live_stages(self):
+        self.stage()
+        gone = self.create()['id']
+        self.staging.add(gone, iter([b'residue']), 7)
+        with open(os.path.join(self.staging.tmpdir, gone + '.' + 'a' * 32),
+                  'wb'):
+            pass
+        self.assertEqual([gone], engine.sweep_staging(self.staging))
+        self.assertEqual([self.image_id], [
+            n for n in os.listdir(self.staging.datadir) if n != '.tmp'])
+        self.assertEqual([], os.listdir(self.staging.tmpdir))
+
     def test_reaper_leaves_live_imports_alone(self):
         self.stage()
         db_imports.import_start(
