@@ -1,13 +1,18 @@
-"""Glance's policies of stage, import and the tasks API over real tokens.
+"""Glance's policies of stage, import and the tasks API over real tokens, and the clients.
 
 Stage and import take modify_image (members of the owner's project), copy-image takes
 copy_image (admins), the tasks API tasks_api_access (admins), an image's tasks
 get_image; an image the caller cannot see is a 404 throughout.
 """
 
+import os
+import shutil
+import subprocess
 import time
 
+from imageapi.tests.functional import client as http_client
 from imageapi.tests.functional.keystone import base
+from imageapi.tests.functional.keystone import fixtures as ks_fixtures
 
 DATA = b'imageapi import policy test data'
 
@@ -80,3 +85,83 @@ class TestImportPolicies(base.KeystoneServerTestCase):
         self.assertStatus(200, admin.get('/v2/tasks/%s' % task_id))
         self.assertIn(task_id, [t['id'] for t in admin.get(
             '/v2/tasks').json()['tasks']])
+
+
+def _command(variable, name):
+    """A client command: the environment variable, else PATH."""
+    return os.environ.get(variable) or shutil.which(name)
+
+
+class TestImportClients(base.KeystoneServerTestCase):
+    """``openstack image create --import`` and ``glance image-create-via-import``.
+
+    The commands run as subprocesses with alpha-member's credentials; the
+    test asserts on the image they leave.
+    """
+
+    def run_cli(self, variable, name, *args, extra_env=None, stdin=None):
+        command = _command(variable, name)
+        if command is None:
+            if ks_fixtures.in_ci():
+                self.fail('%s is not installed' % name)
+            self.skipTest('%s is not installed' % name)
+        server = self.keystone.server
+        account = server.users['alpha-member']
+        env = dict(os.environ, OS_AUTH_TYPE='password',
+                   OS_AUTH_URL=server.auth_url, OS_IDENTITY_API_VERSION='3',
+                   OS_REGION_NAME=server.region, OS_USERNAME='alpha-member',
+                   OS_PASSWORD=account['password'],
+                   OS_PROJECT_NAME=account['project'],
+                   OS_USER_DOMAIN_NAME='Default',
+                   OS_PROJECT_DOMAIN_NAME='Default', **(extra_env or {}))
+        result = subprocess.run(
+            [command] + list(args), env=env, capture_output=True,
+            stdin=stdin if stdin is not None else subprocess.DEVNULL,
+            timeout=180)
+        self.assertEqual(0, result.returncode, result.stderr)
+        return result.stdout
+
+    def data_file(self, payload):
+        path = os.path.join(self.state_path, 'disk.raw')
+        with open(path, 'wb') as out:
+            for chunk in payload:
+                out.write(chunk)
+        return path
+
+    def assertImported(self, name, payload):
+        owner = self.client('alpha-member')
+        deadline = time.monotonic() + 60
+        while True:
+            [image] = owner.get('/v2/images?name=%s' % name).json()['images']
+            if image['status'] == 'active':
+                break
+            self.assertLess(time.monotonic(), deadline, image['status'])
+            time.sleep(0.1)
+        self.assertEqual((payload.size, payload.md5),
+                         (image['size'], image['checksum']))
+        tasks = owner.get('/v2/images/%s/tasks' % image['id']).json()
+        self.assertEqual(['success'],
+                         [t['status'] for t in tasks['tasks']])
+
+    def test_openstack_image_create_import(self):
+        payload = http_client.Payload(2 * 1024 * 1024 + 1)
+        self.run_cli('IMAGEAPI_TEST_OPENSTACK_CLI', 'openstack',
+                     'image', 'create', '--import', '--disk-format', 'raw',
+                     '--container-format', 'bare', '--file',
+                     self.data_file(payload), 'osc-import',
+                     extra_env={'OS_IMAGE_ENDPOINT_OVERRIDE':
+                                self.server.url})
+        self.assertImported('osc-import', payload)
+
+    def test_glance_image_create_via_import(self):
+        # glanceclient takes the data from stdin when stdin is no terminal
+        # (and refuses --file then), as in `glance ... < disk.raw`.
+        payload = http_client.Payload(1024 * 1024 + 3, seed=2)
+        with open(self.data_file(payload), 'rb') as data:
+            self.run_cli('IMAGEAPI_TEST_GLANCE_CLI', 'glance',
+                         '--os-image-url', self.server.url,
+                         'image-create-via-import', '--disk-format', 'raw',
+                         '--container-format', 'bare', '--name',
+                         'glance-import', '--import-method', 'glance-direct',
+                         stdin=data)
+        self.assertImported('glance-import', payload)
