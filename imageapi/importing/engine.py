@@ -154,7 +154,7 @@ class Engine:
         except Exception as exc:
             message = getattr(exc, 'message', None) or getattr(
                 exc, 'msg', None) or str(exc) or type(exc).__name__
-            if self._image(ctx, task['image_id']) is None:
+            if self._deleted(ctx, task['image_id']):
                 # Whatever broke (the delete purges the data being
                 # written), the cause is the delete.
                 message = _DELETED % task['image_id']
@@ -182,6 +182,13 @@ class Engine:
         if failed is not None:
             discard_partial(self.stores, self.staging, self._image(
                 ctx, task['image_id']), task)
+
+    def _deleted(self, ctx, image_id):
+        """True if the image is gone; False too when that is unknown."""
+        try:
+            return self._image(ctx, image_id) is None
+        except Exception:
+            return False  # the database is away; _fail copes
 
     @staticmethod
     def _image(ctx, image_id):
