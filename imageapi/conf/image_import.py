@@ -1,6 +1,6 @@
 """Options of interoperable import and tasks, with Glance's names and defaults.
 
-[DEFAULT] enabled_import_methods and worker_self_reference_url, [image_import_opts]
+[DEFAULT] enabled_import_methods, [image_import_opts]
 image_import_plugins, [task] task_time_to_live and the staging directory of
 [os_glance_staging_store]. The plugins' own groups live with the plugins.
 """
@@ -17,14 +17,6 @@ default_opts = [
                      'glance-download. A method not listed is refused with '
                      '400; without glance-direct, PUT /v2/images/{id}/stage '
                      'answers 404.'),
-    cfg.StrOpt('worker_self_reference_url',
-               help='The URL at which the other API nodes reach this one '
-                    '(http://host:port, no path). When set, an image staged '
-                    'here records it, and an import of that image sent to '
-                    'another node is proxied here, where the staged data '
-                    'is. Unset: every node must share one staging '
-                    'directory ([os_glance_staging_store] '
-                    'filesystem_store_datadir).'),
 ]
 
 import_group = cfg.OptGroup('image_import_opts',
@@ -56,8 +48,10 @@ staging_opts = [
                help='Directory that holds staged image data between PUT '
                     '/v2/images/{id}/stage (or the download of an import '
                     'method) and the write to the stores. It survives '
-                    'restarts: keep it off tmpfs. Nodes that do not set '
-                    'worker_self_reference_url must share it.'),
+                    'restarts: keep it off tmpfs. Every API node must '
+                    'mount the same directory (shared storage such as '
+                    'NFS): an import may run on another node than the '
+                    'one that staged its data.'),
 ]
 
 

@@ -26,7 +26,6 @@ from imageapi.db import uploads as db_uploads
 LOCK_KEY = 'os_glance_import_task'
 IMPORTING_KEY = 'os_glance_importing_to_stores'
 FAILED_KEY = 'os_glance_failed_import'
-STAGE_HOST_KEY = 'os_glance_stage_host'
 
 # Glance's: a lock older than this (twice for a pending task) may be broken.
 LOCK_EXPIRY = datetime.timedelta(minutes=60)
@@ -60,11 +59,13 @@ def _join(stores):
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @db_api._writer
-def stage_finish(context, image_id, claim, size, stage_host=None):
+def stage_finish(context, image_id, claim, size):
     """The staged data is complete: the image stays uploading, unclaimed.
 
     The staged bytes stay reserved on the image (they count against the
-    owner's storage until the import ends); the size is the staged size.
+    owner's storage until the import ends). The size stays unset: usage
+    counts ``size`` of images with data and ``upload_reserved`` of the
+    others (db/images.py image_destroy).
 
     :raises ImageNotFound: deleted meanwhile.
     :raises InvalidStatusTransition: the claim is no longer held (reaped).
@@ -79,14 +80,12 @@ def stage_finish(context, image_id, claim, size, stage_host=None):
                               images.c.status == db_api.UPLOADING,
                               images.c.upload_claim == claim,
                               images.c.deleted == sa.false())
-        .values(upload_claim=None, upload_expires_at=None, size=size,
+        .values(upload_claim=None, upload_expires_at=None,
                 upload_reserved=size, updated_at=now))
     if result.rowcount != 1:
         records.raise_unchanged(context, image_id, db_api.UPLOADING)
     # Reserved ahead in steps while streaming: keep what was staged.
     records.usage_add(context, owner, size - reserved)
-    if stage_host:
-        _set_prop(connection, image_id, STAGE_HOST_KEY, stage_host, now)
     return records.reread(context, image_id)
 
 
@@ -112,6 +111,29 @@ def staged_bytes(context, owner):
         .where(images.c.owner == owner, images.c.deleted == sa.false(),
                images.c.status.in_((db_api.UPLOADING, db_api.IMPORTING)))
     ).scalar()
+
+
+@db_api.main_context_manager.reader
+def staging_in_use(context, image_ids):
+    """Which of ``image_ids`` may have staged data in use.
+
+    Uploading and importing images, and any image under an import lock
+    (copy-image stages the data of an active one); the staged data of the
+    others is residue.
+    """
+    if not image_ids:
+        return set()
+    images = image_query.IMAGES
+    props = image_query.PROPERTIES
+    locked = sa.select(props.c.image_id).where(
+        props.c.name == LOCK_KEY, props.c.image_id.in_(list(image_ids)))
+    rows = context.session.connection().execute(
+        sa.select(images.c.id).where(
+            images.c.id.in_(list(image_ids)), images.c.deleted == sa.false(),
+            sa.or_(images.c.status.in_((db_api.UPLOADING,
+                                        db_api.IMPORTING)),
+                   images.c.id.in_(locked))))
+    return {row.id for row in rows}
 
 
 @db_api.main_context_manager.reader
@@ -191,7 +213,12 @@ def import_start(context, image_id, from_status, task_values, stores,
     """
     connection = context.session.connection()
     records.lock_image(connection, image_id)
-    records.get_visible(context, connection, image_id)
+    row = records.get_visible(context, connection, image_id)
+    if from_status == db_api.UPLOADING and row.upload_claim is not None:
+        # Uploading, but the stage is still streaming: nothing to import.
+        raise exception.Conflict(
+            message="Image needs to be staged before 'glance-direct' "
+                    "method can be used")
     task = db_tasks.task_create(context, dict(
         task_values, status=db_tasks.PROCESSING,
         lease_expires_at=lease_expires_at))
@@ -199,7 +226,13 @@ def import_start(context, image_id, from_status, task_values, stores,
             'image_id': image_id, 'name': LOCK_KEY, 'value': task['id'],
             'created_at': timeutils.utcnow()}):
         raise exception.Conflict(reason='Image has active task')
-    if from_status != db_api.ACTIVE:
+    if from_status == db_api.ACTIVE:
+        # copy-image: the status stays, but must still be active.
+        current = records.lock_image(connection, image_id).status
+        if current != db_api.ACTIVE:
+            raise exception.InvalidStatusTransition(current=current,
+                                                    target=db_api.ACTIVE)
+    else:
         db_images.image_transition(
             context, image_id, from_status, db_api.IMPORTING,
             values={'upload_claim': task['id'], 'upload_expires_at': None},
@@ -214,7 +247,6 @@ def import_start(context, image_id, from_status, task_values, stores,
         _set_prop(connection, image_id, FAILED_KEY, ','.join(
             s for s in _store_list(props.get(FAILED_KEY))
             if s not in named), now)
-    _set_prop(connection, image_id, STAGE_HOST_KEY, None, now)
     return task, records.reread(context, image_id)
 
 

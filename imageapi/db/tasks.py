@@ -51,7 +51,12 @@ def _to_dict(row):
 def _visible(context, query):
     if context.is_admin:
         return query
-    return query.where(TASKS.c.owner == context.project_id)
+    return query.where(TASKS.c.owner == owner_key(context.project_id))
+
+
+def owner_key(project_id):
+    """The owner column of a task of ``project_id`` (None: anonymous)."""
+    return project_id or ''
 
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
@@ -62,7 +67,7 @@ def task_create(context, values):
     row = {
         'id': values.get('id') or uuidutils.generate_uuid(),
         'type': values['type'], 'status': values.get('status', PENDING),
-        'owner': values['owner'], 'image_id': values.get('image_id'),
+        'owner': owner_key(values['owner']), 'image_id': values.get('image_id'),
         'request_id': values.get('request_id'),
         'user_id': values.get('user_id'),
         'input': json.dumps(values.get('input') or {}),
@@ -160,9 +165,9 @@ def task_transition(context, task_id, from_status, to_status, values=None,
 
     :param values: message, result (a dict) and lease_expires_at to set.
     :param ttl_hours: for a finished status, hours until it expires.
-    :param lease: when given, only while the task's lease is still this
-        deadline's holder: ``lease_expires_at >= lease`` is not required,
-        the reaper passes the expired deadline it saw so a renewal wins.
+    :param lease: when given, only if ``lease_expires_at`` still equals
+        it: the reaper passes the expired deadline it saw, so a renewal
+        that happened meanwhile wins.
     :raises TaskNotFound: the task is gone.
     :raises InvalidTaskStatusTransition: it is no longer in ``from_status``.
     """

@@ -21,6 +21,7 @@ import threading
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
+from oslo_utils import uuidutils
 
 from imageapi.common import exception
 from imageapi.common import format_check
@@ -37,6 +38,7 @@ from imageapi.importing import methods
 LOG = logging.getLogger(__name__)
 
 _PLUGINS_MODULE = 'imageapi.importing.plugins'
+_DELETED = 'Image %s was deleted during the import.'
 
 
 def run_plugins(conf, context, image, staged_path):
@@ -152,8 +154,12 @@ class Engine:
         except Exception as exc:
             message = getattr(exc, 'message', None) or getattr(
                 exc, 'msg', None) or str(exc) or type(exc).__name__
-            if not isinstance(exc, (errors.ImportFailed,
-                                    exception.ImageAPIException)):
+            if self._deleted(ctx, task['image_id']):
+                # Whatever broke (the delete purges the data being
+                # written), the cause is the delete.
+                message = _DELETED % task['image_id']
+            elif not isinstance(exc, (errors.ImportFailed,
+                                      exception.ImageAPIException)):
                 LOG.exception('Import task %s failed', task['id'])
             self._fail(ctx, task, message)
         finally:
@@ -177,8 +183,16 @@ class Engine:
             discard_partial(self.stores, self.staging, self._image(
                 ctx, task['image_id']), task)
 
+    def _deleted(self, ctx, image_id):
+        """True if the image is gone; False too when that is unknown."""
+        try:
+            return self._image(ctx, image_id) is None
+        except Exception:
+            return False  # the database is away; _fail copes
+
     @staticmethod
     def _image(ctx, image_id):
+        """The image, None once deleted; the database being away raises."""
         try:
             return db_images.image_get(ctx, image_id)
         except exception.ImageNotFound:
@@ -215,6 +229,10 @@ class Engine:
             method, 'needs_stores', False) else {}
         source = method.open_source(self.conf, ctx, image, body, **kwargs)
         try:
+            if source.size is not None and (source.size
+                                            > self.conf.image_size_cap):
+                raise exception.ImageSizeLimitExceeded(
+                    limit=self.conf.image_size_cap)
             reserve = None
             if quota is not None and not copy:
                 reserve = functools.partial(
@@ -309,8 +327,7 @@ class Engine:
                 properties={k: str(v) for k, v in changes.items()})
         except exception.ImageNotFound:
             self._discard(written)
-            raise errors.ImportFailed(
-                'Image %s was deleted during the import.' % image['id'])
+            raise errors.ImportFailed(_DELETED % image['id'])
         except exception.InvalidTaskStatusTransition:
             # Reaped meanwhile: the reaper put the image back already.
             self._discard(written)
@@ -321,8 +338,34 @@ class Engine:
                  image['id'], ', '.join(str(s.id) for s, _l in written))
 
 
+def sweep_staging(staging):
+    """Remove staged data no stage or import uses any more; returns image ids.
+
+    Residue of a node that died between its last write and the reaper (as
+    Glance's staging cleaner removes it, at every reap here rather than at
+    start-up only).
+    """
+    names = []
+    for directory in (staging.datadir, staging.tmpdir):
+        try:
+            names += os.listdir(directory)
+        except FileNotFoundError:
+            continue
+    ids = {name.split('.')[0] for name in names
+           if uuidutils.is_uuid_like(name.split('.')[0])}
+    ctx = imageapi_context.get_admin_context()
+    unused = sorted(ids - db_imports.staging_in_use(ctx, ids))
+    for image_id in unused:
+        staging.purge(image_id)
+        LOG.info('Removed staging residue of image %s', image_id)
+    return unused
+
+
 def reap_expired(conf, stores, staging, now=None):
-    """Fail every import whose lease ran out; returns their task ids."""
+    """Fail every import whose lease ran out, then sweep the staging area.
+
+    :returns: the ids of the tasks failed.
+    """
     ctx = imageapi_context.get_admin_context()
     reaped = []
     for task in db_tasks.task_lease_expired(ctx, now or timeutils.utcnow()):
@@ -337,4 +380,5 @@ def reap_expired(conf, stores, staging, now=None):
         LOG.warning('Import task %s of image %s lost its lease; failed it.',
                     task['id'], task['image_id'])
         reaped.append(task['id'])
+    sweep_staging(staging)
     return reaped

@@ -154,19 +154,8 @@ class ImageDataController:
         # X-Image-Meta-Store picks one of several stores (400 if unknown).
         store = self.stores.get(req.headers.get('X-Image-Meta-Store'))
         body = _client_body(req, self.conf.upload.body_idle_timeout)
-        claim = uuidutils.generate_uuid()
-        try:
-            image = self._get_image(ctx, image_id, 'upload_image')
-            if image['status'] != db_api.QUEUED:
-                raise exception.InvalidStatusTransition(
-                    current=image['status'], target=db_api.SAVING)
-            _check_formats(image)
-            db_uploads.upload_claim(ctx, image_id, claim,
-                                    leases.lease_end(self.conf))
-        except Exception as exc:
-            with excutils.save_and_reraise_exception():
-                _drain(body, exc, unread=True)
-        self.leases.hold(claim, image_id)
+        image, claim = self._claim(ctx, image_id, body, 'upload_image',
+                                   db_api.SAVING, _check_formats)
         stored = None
         try:
             # The claimed image counts as uploading already (delta 0).
@@ -183,6 +172,32 @@ class ImageDataController:
         finally:
             self.leases.drop(claim)
         return wsgi.empty_response()
+
+    def _claim(self, ctx, image_id, body, rule, status, check=None):
+        """queued -> ``status`` under a new claim, held by this process.
+
+        In its own transaction, before the first byte of ``body`` is read;
+        a refusal drains what the client sends, within bounds.
+
+        :param check: callable(image) raising to refuse the image first.
+        :returns: (image, claim).
+        """
+        claim = uuidutils.generate_uuid()
+        try:
+            image = self._get_image(ctx, image_id, rule)
+            if image['status'] != db_api.QUEUED:
+                raise exception.InvalidStatusTransition(
+                    current=image['status'], target=status)
+            if check is not None:
+                check(image)
+            db_uploads.upload_claim(ctx, image_id, claim,
+                                    leases.lease_end(self.conf),
+                                    status=status)
+        except Exception as exc:
+            with excutils.save_and_reraise_exception():
+                _drain(body, exc, unread=True)
+        self.leases.hold(claim, image_id)
+        return image, claim
 
     def _undo(self, ctx, image_id, claim, store, stored, body, exc):
         """After a failed upload: queued again, no data left; True if deleted.
@@ -212,20 +227,9 @@ class ImageDataController:
                         "site.")
         size = self._check_headers(req, ctx, staging=True)
         body = _client_body(req, self.conf.upload.body_idle_timeout)
-        claim = uuidutils.generate_uuid()
-        try:
-            # Glance: stage has no rule of its own; modify_image guards it.
-            image = self._get_image(ctx, image_id, 'modify_image')
-            if image['status'] != db_api.QUEUED:
-                raise exception.InvalidStatusTransition(
-                    current=image['status'], target=db_api.UPLOADING)
-            db_uploads.upload_claim(ctx, image_id, claim,
-                                    leases.lease_end(self.conf),
-                                    status=db_api.UPLOADING)
-        except Exception as exc:
-            with excutils.save_and_reraise_exception():
-                _drain(body, exc, unread=True)
-        self.leases.hold(claim, image_id)
+        # Glance: stage has no rule of its own; modify_image guards it.
+        image, claim = self._claim(ctx, image_id, body, 'modify_image',
+                                   db_api.UPLOADING)
         try:
             self._stage(ctx, image, claim, body, size)
         finally:

@@ -6,6 +6,8 @@ The request checks what Glance checks, in Glance's order (glance/api/v2/images.p
 (importing/engine.py), which runs it on a thread of this process: 202 at once.
 """
 
+import os
+
 from oslo_log import log as logging
 from oslo_utils import excutils
 from oslo_utils import timeutils
@@ -19,6 +21,7 @@ from imageapi.db import api as db_api
 from imageapi.db import images as db_images
 from imageapi.db import imports as db_imports
 from imageapi.db import tasks as db_tasks
+from imageapi.importing import engine
 from imageapi.importing import methods
 from imageapi import leases
 
@@ -65,7 +68,9 @@ def _check_status(method, image):
         raise exception.Conflict(
             message="Image needs to be in 'queued' state to use '%s' method"
                     % name)
-    if status != db_api.UPLOADING and name == methods.GLANCE_DIRECT:
+    if name == methods.GLANCE_DIRECT and (status != db_api.UPLOADING
+                                          or image['upload_claim']):
+        # A claim on an uploading image: its stage is still streaming.
         raise exception.Conflict(
             message="Image needs to be staged before 'glance-direct' method "
                     "can be used")
@@ -179,8 +184,13 @@ class ImportsController:
     def _enforce_limits(self, ctx, method, image):
         """Glance's quota checks for the method (api_image_import.py)."""
         if method.name == methods.GLANCE_DIRECT:
+            try:
+                staged = os.path.getsize(engine.staged_path(
+                    self.engine.staging, image['id']))
+            except OSError:
+                staged = 0  # the engine fails the task: nothing staged
             self.limits.enforce_image_size_total(ctx, ctx.project_id,
-                                                 image['size'] or 0)
+                                                 staged)
         else:
             self.limits.enforce_image_stage_total(ctx, ctx.project_id,
                                                   image['size'] or 0)
