@@ -6,7 +6,16 @@ from oslo_db.sqlalchemy import enginefacade
 
 @enginefacade.transaction_context_provider
 class RequestContext(context.RequestContext):
-    """oslo.context RequestContext that db.api decorators attach sessions to."""
+    """oslo.context RequestContext that db.api decorators attach sessions to.
+
+    ``service_catalog`` is the caller's keystone catalog (the list
+    keystonemiddleware's auth_token puts in X-Service-Catalog), or [];
+    glance-download finds the other region's Image API in it.
+    """
+
+    def __init__(self, *args, service_catalog=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service_catalog = service_catalog or []
 
     @property
     def owner(self):

@@ -1,11 +1,13 @@
-"""Upload claim leases: renewal for this process's uploads, and the reaper.
+"""Leases of uploads, stages and imports: renewal for this process's, and the reaper.
 
 Not an API concern: the start-up step (imageapi/service.py) starts the keeper, the upload
-controller holds and drops claims, and ``imageapi-manage image reap`` runs the reaper
-once. Each API process runs one daemon thread. It renews the leases of the uploads it is
-streaming, so a claim outlives a slow client but not a dead process, and every
-``[upload] reap_interval`` seconds it returns uploads whose lease ran out (their
-process died, on this node or another) to queued and drops their partial data.
+and stage controllers hold and drop claims, the import engine (importing/engine.py)
+holds and drops tasks, and ``imageapi-manage image reap`` runs the reaper once. Each API
+process runs one daemon thread. It renews the leases of the uploads, stages and imports
+it runs, so a claim outlives a slow client but not a dead process, and every
+``[upload] reap_interval`` seconds it returns uploads and stages whose lease ran out
+(their process died, on this node or another) to queued and drops their partial data,
+fails such imports (importing/engine.py reap_expired), and purges expired tasks.
 """
 
 import datetime
@@ -17,6 +19,9 @@ from oslo_utils import timeutils
 
 from imageapi.common import exception
 from imageapi import context as imageapi_context
+from imageapi.db import api as db_api
+from imageapi.db import imports as db_imports
+from imageapi.db import tasks as db_tasks
 from imageapi.db import uploads as db_uploads
 
 LOG = logging.getLogger(__name__)
@@ -27,15 +32,18 @@ def lease_end(conf):
         seconds=conf.upload.lease_seconds)
 
 
-def reap_expired(stores, now=None):
-    """Return every upload with an expired lease to queued.
+def reap_expired(stores, now=None, staging=None):
+    """Return every upload (and stage) with an expired lease to queued.
 
+    :param staging: the staging driver; stages are reaped when given.
     :returns: the IDs of the images reaped.
     """
     ctx = imageapi_context.get_admin_context()
+    now = now or timeutils.utcnow()
     reaped = []
-    for image_id, claim in db_uploads.upload_expired(ctx,
-                                                     now or timeutils.utcnow()):
+    if staging is not None:
+        reaped.extend(_reap_stages(ctx, staging, now))
+    for image_id, claim in db_uploads.upload_expired(ctx, now):
         try:
             db_uploads.upload_release(ctx, image_id, claim)
         except exception.ImageAPIException:
@@ -49,6 +57,27 @@ def reap_expired(stores, now=None):
     return reaped
 
 
+def _reap_stages(ctx, staging, now):
+    reaped = []
+    for image_id, claim in db_imports.stage_expired(ctx, now):
+        try:
+            db_uploads.upload_release(ctx, image_id, claim,
+                                      db_api.UPLOADING)
+        except exception.ImageAPIException:
+            continue
+        staging.purge(image_id)
+        LOG.warning('Stage of image %s lost its lease; the image is queued '
+                    'again and its partial data removed.', image_id)
+        reaped.append(image_id)
+    return reaped
+
+
+def purge_expired_tasks(now=None):
+    """Delete the tasks whose expires_at passed; returns how many."""
+    return db_tasks.task_purge_expired(imageapi_context.get_admin_context(),
+                                       now or timeutils.utcnow())
+
+
 class LeaseKeeper:
     """Renews this process's upload leases and reaps expired ones.
 
@@ -58,10 +87,14 @@ class LeaseKeeper:
     before another process's reaper takes the image and its temp data.
     """
 
-    def __init__(self, conf, stores):
+    def __init__(self, conf, stores, staging=None, reap_imports=None):
+        """:param reap_imports: callable that fails expired imports."""
         self.conf = conf
         self.stores = stores
+        self.staging = staging
+        self.reap_imports = reap_imports
         self._claims = {}  # claim -> (image_id, monotonic time last held)
+        self._tasks = {}  # task id -> monotonic time last held
         # A lease renewed at t is safe until t + lease_seconds on the
         # reaper's clock; stop a third of a lease earlier, for clock skew
         # between nodes and for the commit after the last chunk.
@@ -81,6 +114,24 @@ class LeaseKeeper:
         with self._lock:
             self._claims.pop(claim, None)
         self._wake.set()  # let an idle thread exit now, not a tick later
+
+    def hold_task(self, task_id):
+        """Keep renewing the lease of task ``task_id`` until ``drop_task``."""
+        with self._lock:
+            self._tasks[task_id] = time.monotonic()
+        self.start()
+
+    def drop_task(self, task_id):
+        with self._lock:
+            self._tasks.pop(task_id, None)
+        self._wake.set()
+
+    def check_task(self, task_id):
+        """Raise UploadLeaseLost if the lease of ``task_id`` may have run out."""
+        held_at = self._tasks.get(task_id)
+        if held_at is not None and (time.monotonic() - held_at
+                                    > self._safe_seconds):
+            raise exception.UploadLeaseLost(image_id=task_id)
 
     def check(self, claim):
         """Raise UploadLeaseLost if ``claim``'s lease may have run out.
@@ -120,14 +171,16 @@ class LeaseKeeper:
         while not self._stopped:
             with self._lock:
                 claims = set(self._claims)
-                if not claims and next_reap is None:
+                tasks = set(self._tasks)
+                if not claims and not tasks and next_reap is None:
                     # Nothing to do until the next hold() starts a thread.
                     self._thread = None
                     return
             now = clock.elapsed()
             renew = now >= next_renew
             reap = next_reap is not None and now >= next_reap
-            self._tick(claims if renew else (), reap)
+            self._tick(claims if renew else (), tasks if renew else (),
+                       reap)
             if renew:
                 next_renew = now + renew_every
             if reap:
@@ -138,7 +191,7 @@ class LeaseKeeper:
             self._wake.wait(max(0.0, wait))
             self._wake.clear()
 
-    def _tick(self, claims, reap):
+    def _tick(self, claims, tasks, reap):
         ctx = imageapi_context.get_admin_context()
         try:
             if claims:
@@ -148,8 +201,17 @@ class LeaseKeeper:
                     for claim in claims & self._claims.keys():
                         self._claims[claim] = (self._claims[claim][0],
                                                renewed_at)
+            if tasks:
+                renewed_at = time.monotonic()
+                db_tasks.task_renew(ctx, tasks, lease_end(self.conf))
+                with self._lock:
+                    for task_id in tasks & self._tasks.keys():
+                        self._tasks[task_id] = renewed_at
             if reap:
-                reap_expired(self.stores)
+                reap_expired(self.stores, staging=self.staging)
+                if self.reap_imports is not None:
+                    self.reap_imports()
+                purge_expired_tasks()
         except Exception:
             # A database outage must not kill the thread; the next tick
             # tries again, well within the lease.

@@ -2,22 +2,29 @@
 
 ``start(conf)`` does every start-up side effect in one visible place: it configures the
 database facade, parses the global ``cfg.CONF`` when oslo.limit needs it, loads the store
-drivers, starts the upload lease keeper's thread and, with ``[DEFAULT] image_cache_dir``,
-opens the node's image cache and starts its keeper thread. ``imageapi-api`` calls it in each
-worker, ``imageapi.wsgi`` once per process, and the tests in their set-up; the paste app
-factory (api/router.py) receives the Service it returns and builds nothing global.
+drivers and the staging area of imports, starts the lease keeper's thread and, with
+``[DEFAULT] image_cache_dir``, opens the node's image cache and starts its keeper thread.
+``imageapi-api`` calls it in each worker, ``imageapi.wsgi`` once per process, and the
+tests in their set-up; the paste app factory (api/router.py) receives the Service it
+returns and builds nothing global.
 """
+
+import functools
 
 from imageapi.cache import directory as cache_directory
 from imageapi.cache import keeper as cache_keeper
 from imageapi.common import config
 from imageapi.db import api as db_api
+from imageapi.importing import engine
 from imageapi import leases
 from imageapi import store
+from imageapi.store import filesystem
+
+STAGING_GROUP = 'os_glance_staging_store'
 
 
 class Service:
-    """The stores, the upload lease keeper and the image cache of one process.
+    """The stores, staging area, import engine, lease keeper and image cache of one process.
 
     ``cache`` and ``cache_keeper`` are None when image_cache_dir is unset.
     """
@@ -25,7 +32,14 @@ class Service:
     def __init__(self, conf):
         self.conf = conf
         self.stores = store.Stores(conf)
-        self.leases = leases.LeaseKeeper(conf, self.stores)
+        # Glance's reserved file store of staged import data.
+        self.staging = filesystem.FilesystemDriver(conf, group=STAGING_GROUP)
+        self.leases = leases.LeaseKeeper(
+            conf, self.stores, self.staging,
+            reap_imports=functools.partial(engine.reap_expired, conf,
+                                           self.stores, self.staging))
+        self.engine = engine.Engine(conf, self.stores, self.staging,
+                                    self.leases)
         self.cache = cache_directory.ImageCache.from_conf(conf)
         self.cache_keeper = None
         if self.cache is not None:

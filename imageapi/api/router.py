@@ -11,6 +11,7 @@ from imageapi.api.v2 import discovery
 from imageapi.api.v2 import image_actions
 from imageapi.api.v2 import image_data
 from imageapi.api.v2 import images
+from imageapi.api.v2 import imports
 from imageapi.api.v2 import limits
 from imageapi.api.v2 import members
 from imageapi.api.v2.metadefs import namespaces as md_namespaces
@@ -20,6 +21,7 @@ from imageapi.api.v2.metadefs import resource_types as md_resource_types
 from imageapi.api.v2.metadefs import schemas as md_schemas
 from imageapi.api.v2.metadefs import tags as md_tags
 from imageapi.api.v2 import schemas
+from imageapi.api.v2 import tasks
 from imageapi.common import config
 from imageapi.common import exception
 from imageapi.common import wsgi
@@ -38,6 +40,11 @@ ROUTES = (
         'POST': ('image_actions', 'deactivate')}),
     ('/v2/images/{image_id}/actions/reactivate', {
         'POST': ('image_actions', 'reactivate')}),
+    ('/v2/images/{image_id}/stage', {'PUT': ('image_data', 'stage')}),
+    ('/v2/images/{image_id}/import', {'POST': ('imports', 'import_image')}),
+    ('/v2/images/{image_id}/tasks', {'GET': ('imports', 'image_tasks')}),
+    ('/v2/tasks', {'GET': ('tasks', 'index'), 'POST': ('tasks', 'create')}),
+    ('/v2/tasks/{task_id}', {'GET': ('tasks', 'show')}),
     ('/v2/images/{image_id}/tags/{tag}', {'PUT': ('images', 'add_tag'),
                                           'DELETE': ('images',
                                                      'delete_tag')}),
@@ -50,6 +57,9 @@ ROUTES = (
     ('/v2/schemas/image', {'GET': ('schemas', 'image')}),
     ('/v2/schemas/images', {'GET': ('schemas', 'images')}),
     ('/v2/schemas/member', {'GET': ('schemas', 'member')}),
+    ('/v2/schemas/task', {'GET': ('schemas', 'task')}),
+    ('/v2/schemas/tasks', {'GET': ('schemas', 'tasks')}),
+    ('/v2/info/import', {'GET': ('imports', 'info')}),
     ('/v2/schemas/members', {'GET': ('schemas', 'members')}),
     ('/v2/info/usage', {'GET': ('discovery', 'usage')}),
     ('/v2/info/stores', {'GET': ('discovery', 'stores')}),
@@ -132,14 +142,18 @@ class API:
         keystone_limits = limits.KeystoneLimits(conf)
         self.controllers = {
             'images': images.ImagesController(conf, stores, self.enforcer,
-                                              keystone_limits, service.cache),
+                                              keystone_limits, service.cache,
+                                              service.staging),
             'image_data': image_data.ImageDataController(
                 conf, stores, service.leases, self.enforcer,
-                keystone_limits, service.cache),
+                keystone_limits, service.staging, service.cache),
             'cache': cached_images.CacheController(
                 conf, self.enforcer, service.cache, service.cache_keeper),
             'image_actions': image_actions.ImageActionsController(
                 self.enforcer),
+            'imports': imports.ImportsController(
+                conf, stores, service.engine, self.enforcer,
+                keystone_limits),
             'members': members.MembersController(conf, self.enforcer),
             'schemas': schemas.SchemasController(conf),
             'discovery': discovery.DiscoveryController(
@@ -154,6 +168,9 @@ class API:
                 self.enforcer),
             'md_schemas': md_schemas.SchemasController(),
         }
+        self.controllers['tasks'] = tasks.TasksController(
+            conf, self.enforcer,
+            creator=self.controllers['imports'].create_task)
         self.mapper = build_mapper()
 
     def __call__(self, environ, start_response):

@@ -15,8 +15,11 @@ from imageapi import context
 from imageapi.db import api as db_api
 from imageapi.db import migration
 from imageapi.db import purge
+from imageapi.importing import engine
 from imageapi import leases
+from imageapi import service
 from imageapi import store
+from imageapi.store import filesystem
 
 
 LOG = logging.getLogger(__name__)
@@ -90,10 +93,21 @@ def _db_purge_images_table(conf):
 
 
 def _image_reap(conf):
-    reaped = leases.reap_expired(store.Stores(conf))
+    stores = store.Stores(conf)
+    staging = filesystem.FilesystemDriver(conf, group=service.STAGING_GROUP)
+    reaped = leases.reap_expired(stores, staging=staging)
     for image_id in reaped:
-        print('Image %s: expired upload reaped, status queued' % image_id)
+        print('Image %s: expired upload or stage reaped, status queued'
+              % image_id)
     print('%d expired uploads reaped' % len(reaped))
+    failed = engine.reap_expired(conf, stores, staging)
+    for task_id in failed:
+        print('Task %s: expired import failed' % task_id)
+    print('%d expired imports failed' % len(failed))
+
+
+def _db_purge_tasks(conf):
+    print('%d expired tasks purged' % leases.purge_expired_tasks())
 
 
 # Exit status of the cache commands when this node has no cache.
@@ -162,6 +176,7 @@ _COMMANDS = {('db', 'sync'): _db_sync, ('db', 'version'): _db_version,
              ('db', 'load_metadefs'): _db_load_metadefs,
              ('db', 'unload_metadefs'): _db_unload_metadefs,
              ('db', 'export_metadefs'): _db_export_metadefs,
+             ('db', 'purge_tasks'): _db_purge_tasks,
              ('image', 'reap'): _image_reap,
              ('cache', 'prune'): _cache_prune,
              ('cache', 'prefetch'): _cache_prefetch,
@@ -219,12 +234,16 @@ def _add_parsers(subparsers):
     export.add_argument('--path', help='Directory to write to (created if '
                                        'missing); default: the current '
                                        'directory.')
+    _command(db_actions, 'purge_tasks',
+             'Delete the tasks whose expires_at ([task] task_time_to_live '
+             'after they finished) has passed.')
     image = _command(subparsers, 'image', 'Image housekeeping.')
     image_actions = image.add_subparsers(dest='action')
     image_actions.required = True
     _command(image_actions, 'reap',
-             'Return uploads whose lease expired (their process died) to '
-             'queued and delete their partial data.')
+             'Return uploads and stages whose lease expired (their process '
+             'died) to queued and delete their partial data; fail such '
+             'imports and put their images back to an importable status.')
     cache = _command(subparsers, 'cache',
                      'The image cache of this node (image_cache_dir).')
     cache_actions = cache.add_subparsers(dest='action')

@@ -86,6 +86,10 @@ class InvalidStore(BadRequest):
     msg_fmt = "Unknown scheme '%(store_id)s' found in URI"
 
 
+class InvalidImportMethod(BadRequest):
+    msg_fmt = "Unknown import method name '%(method)s'."
+
+
 class InvalidRange(BadRequest):
     msg_fmt = '%(reason)s'
 
@@ -115,6 +119,12 @@ class JSONTooDeep(BadRequest):
 class PropertyValueTooLong(BadRequest):
     msg_fmt = ("The value of property '%(name)s' is longer than %(limit)d "
                "bytes in UTF-8.")
+
+
+class URLDenied(BadRequest):
+    """A URL fetched on a user's behalf fails [import_filtering_opts]."""
+
+    msg_fmt = 'URI %(url)s does not pass filtering: %(reason)s'
 
 
 class NotAuthenticated(ImageAPIException):
@@ -181,6 +191,10 @@ class MultiStoreDisabled(NotFound):
     msg_fmt = 'Multi backend is not supported at this site.'
 
 
+class TaskNotFound(NotFound):
+    msg_fmt = 'Task with the given id %(task_id)s was not found'
+
+
 class TagNotFound(NotFound):
     msg_fmt = 'Tag %(tag)s not found.'
 
@@ -224,6 +238,10 @@ class InUseByStore(Conflict):
 class InvalidStatusTransition(Conflict):
     msg_fmt = ('Image status transition from %(current)s to %(target)s is '
                'not allowed')
+
+
+class InvalidTaskStatusTransition(Conflict):
+    msg_fmt = 'Task status transition from %(current)s to %(target)s is not allowed'
 
 
 class Gone(ImageAPIException):
@@ -287,6 +305,13 @@ class StorageChecksumMismatch(BackendUnavailable):
     """The store kept other bytes than were sent to it (checked by MD5)."""
 
     msg_fmt = 'Image storage media received corrupted data: %(reason)s'
+
+
+class URLFetchFailed(ImageAPIException):
+    """A remote server could not be reached or did not send the data."""
+
+    msg_fmt = 'Fetching %(url)s failed: %(reason)s'
+    code = 502
 
 
 class ServiceUnavailable(ImageAPIException):

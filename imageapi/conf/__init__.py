@@ -6,8 +6,12 @@ from oslo_middleware import opts as middleware_options
 from oslo_policy import opts as policy_options
 
 from imageapi.conf import default
+from imageapi.conf import glance_download
 from imageapi.conf import image_cache
 from imageapi.conf import image_format
+from imageapi.conf import image_import
+from imageapi.conf import import_filtering
+from imageapi.conf import import_plugins
 from imageapi.conf import paste
 from imageapi.conf import rbd_store
 from imageapi.conf import s3_store
@@ -16,7 +20,8 @@ from imageapi.conf import swift_store
 from imageapi.conf import upload
 from imageapi.conf import wsgi
 
-_MODULES = (default, image_cache, image_format, paste, rbd_store, s3_store,
+_MODULES = (default, glance_download, image_cache, image_format, image_import,
+            import_filtering, import_plugins, paste, rbd_store, s3_store,
             store, swift_store, upload, wsgi)
 
 DEFAULT_CONNECTION = 'sqlite:///$state_path/imageapi.sqlite'

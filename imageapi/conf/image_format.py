@@ -18,6 +18,13 @@ opts = [
                 help='Inspect the data of bare-container uploads as it '
                      'streams and reject (415) data that does not match '
                      'disk_format or fails the format safety checks.'),
+    cfg.ListOpt('vmdk_allowed_types',
+                default=['streamOptimized', 'monolithicSparse'],
+                help='VMDK create-type subformats the image_conversion '
+                     'import plugin accepts; a VMDK of another type, or any '
+                     'VMDK when the list is empty, fails the import. Keep '
+                     'to single-file sparse variants: the others can name '
+                     'files on the host.'),
 ]
 
 

@@ -23,6 +23,9 @@ from imageapi.db import sqlite
 QUEUED = 'queued'
 SAVING = 'saving'
 ACTIVE = 'active'
+# Interoperable import: data staged (glance-direct), and an import running.
+UPLOADING = 'uploading'
+IMPORTING = 'importing'
 # Set neither by imageapi nor by Glance's v2 API; image_count and lists leave
 # out a row that has it.
 KILLED = 'killed'
@@ -31,11 +34,14 @@ DELETED = 'deleted'
 DEACTIVATED = 'deactivated'
 
 # (from, to) pairs a status change may make: Glance's table for the statuses
-# above, less `killed` as a target. Glance's import and delayed-delete
+# above, less `killed` as a target. Glance's delayed-delete
 # statuses are not implemented.
 ALLOWED_TRANSITIONS = frozenset([
     (QUEUED, SAVING), (QUEUED, ACTIVE), (QUEUED, DELETED),
+    (QUEUED, UPLOADING), (QUEUED, IMPORTING),
     (SAVING, ACTIVE), (SAVING, QUEUED), (SAVING, DELETED),
+    (UPLOADING, IMPORTING), (UPLOADING, QUEUED), (UPLOADING, DELETED),
+    (IMPORTING, ACTIVE), (IMPORTING, QUEUED), (IMPORTING, DELETED),
     (ACTIVE, DELETED), (ACTIVE, DEACTIVATED),
     (DEACTIVATED, ACTIVE), (DEACTIVATED, DELETED),
     (KILLED, DELETED),

@@ -393,10 +393,10 @@ def image_location_delete(context, image_id, store_id):
 # ---------------------------------------------------------------- usage
 #
 # What keystone's unified limits count (glance/db/sqlalchemy/api.py
-# user_get_*): images a project owns, and those it is uploading. Glance
-# counts its import statuses too; imageapi has only `saving`.
+# user_get_*): images a project owns, and those it is uploading, staging or
+# importing, as Glance counts them.
 
-UPLOADING_STATUSES = (db_api.SAVING,)
+UPLOADING_STATUSES = (db_api.SAVING, db_api.UPLOADING, db_api.IMPORTING)
 
 
 @db_api.main_context_manager.reader

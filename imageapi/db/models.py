@@ -149,6 +149,38 @@ class ImageMember(BASE, _Base):
     can_share = sa.Column(sa.Boolean, nullable=False, default=False)
 
 
+class Task(BASE, _Base):
+    """An asynchronous task (Glance's tasks API): an import, its status and lease.
+
+    ``input`` and ``result`` are JSON text. While a process runs the task it
+    renews ``lease_expires_at`` (db/tasks.py task_renew); a task whose lease
+    ran out is failed by any node's reaper (imageapi/leases.py). Finished
+    tasks get ``expires_at`` and are purged after it.
+    """
+
+    __tablename__ = 'tasks'
+    __table_args__ = (
+        sa.Index('ix_tasks_owner', 'owner'),
+        sa.Index('ix_tasks_image_id', 'image_id'),
+        sa.Index('ix_tasks_status_lease_expires_at', 'status',
+                 'lease_expires_at'),
+        sa.Index('ix_tasks_expires_at', 'expires_at'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    type = sa.Column(sa.String(30), nullable=False)
+    status = sa.Column(sa.String(30), nullable=False)
+    owner = sa.Column(sa.String(255), nullable=False)
+    image_id = sa.Column(sa.String(36))
+    request_id = sa.Column(sa.String(64))
+    user_id = sa.Column(sa.String(64))
+    input = sa.Column(sa.Text)
+    result = sa.Column(sa.Text)
+    message = sa.Column(sa.Text)
+    expires_at = sa.Column(sa.DateTime)
+    lease_expires_at = sa.Column(sa.DateTime)
+
+
 # The metadata definitions catalog (/v2/metadefs): namespaces and the objects,
 # properties, tags and resource type associations in them. Names are
 # String(80) as in Glance; the API schemas cap every string at what its

@@ -33,17 +33,21 @@ def storage_used(context, owner):
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @db_api._writer
-def upload_claim(context, image_id, claim, expires_at):
-    """queued -> saving under ``claim``, valid until ``expires_at``."""
+def upload_claim(context, image_id, claim, expires_at, status=db_api.SAVING):
+    """queued -> ``status`` under ``claim``, valid until ``expires_at``.
+
+    :param status: saving for an upload, uploading for a stage.
+    """
     return db_images.image_transition(
-        context, image_id, db_api.QUEUED, db_api.SAVING,
+        context, image_id, db_api.QUEUED, status,
         values={'upload_claim': claim, 'upload_expires_at': expires_at,
                 'upload_reserved': 0})
 
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @db_api._writer
-def upload_reserve(context, image_id, claim, delta, quota):
+def upload_reserve(context, image_id, claim, delta, quota,
+                   status=db_api.SAVING):
     """Reserve ``delta`` more bytes of the image owner's ``quota``.
 
     Charged to whoever owns the image now (an admin may change the owner
@@ -57,11 +61,11 @@ def upload_reserve(context, image_id, claim, delta, quota):
     connection = context.session.connection()
     held = connection.execute(
         images.update().where(images.c.id == image_id,
-                              images.c.status == db_api.SAVING,
+                              images.c.status == status,
                               images.c.upload_claim == claim)
         .values(upload_reserved=images.c.upload_reserved + delta))
     if held.rowcount != 1:
-        records.raise_unchanged(context, image_id, db_api.SAVING)
+        records.raise_unchanged(context, image_id, status)
     owner = records.lock_image(connection, image_id).owner
     if not records.usage_add(context, owner, delta, quota):
         used = storage_used(context, owner)
@@ -76,24 +80,25 @@ def upload_renew(context, claims, expires_at):
     images = image_query.IMAGES
     result = context.session.connection().execute(
         images.update().where(images.c.upload_claim.in_(list(claims)),
-                              images.c.status == db_api.SAVING)
+                              images.c.status.in_((db_api.SAVING,
+                                                   db_api.UPLOADING)))
         .values(upload_expires_at=expires_at))
     return result.rowcount
 
 
-def _held_reservation(context, image_id, claim):
+def held_reservation(context, image_id, claim, status=db_api.SAVING):
     # A locking read: an owner change or a delete of the image committed
     # meanwhile is seen, and none can slip in before this transaction ends.
     images = image_query.IMAGES
     row = context.session.connection().execute(
         sa.select(images.c.owner, images.c.upload_reserved).where(
             images.c.id == image_id, images.c.upload_claim == claim,
-            images.c.status == db_api.SAVING).with_for_update()).first()
+            images.c.status == status).with_for_update()).first()
     return (row.owner, row.upload_reserved) if row else (None, 0)
 
 
-_CLEARED = {'upload_claim': None, 'upload_expires_at': None,
-            'upload_reserved': 0}
+CLEARED = {'upload_claim': None, 'upload_expires_at': None,
+           'upload_reserved': 0}
 
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
@@ -103,22 +108,22 @@ def upload_finish(context, image_id, claim, values):
 
     The usage counter keeps the real size instead of the reservation.
     """
-    owner, reserved = _held_reservation(context, image_id, claim)
+    owner, reserved = held_reservation(context, image_id, claim)
     image = db_images.image_transition(
         context, image_id, db_api.SAVING, db_api.ACTIVE,
-        values=dict(values, **_CLEARED), claim=claim)
+        values=dict(values, **CLEARED), claim=claim)
     records.usage_add(context, owner, values['size'] - reserved)
     return image
 
 
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @db_api._writer
-def upload_release(context, image_id, claim):
-    """saving -> queued: the upload failed or its lease ran out."""
-    owner, reserved = _held_reservation(context, image_id, claim)
-    values = dict(_CLEARED, size=None, virtual_size=None, checksum=None,
+def upload_release(context, image_id, claim, status=db_api.SAVING):
+    """``status`` -> queued: the upload, stage or import failed or lost its lease."""
+    owner, reserved = held_reservation(context, image_id, claim, status)
+    values = dict(CLEARED, size=None, virtual_size=None, checksum=None,
                   os_hash_algo=None, os_hash_value=None)
-    image = db_images.image_transition(context, image_id, db_api.SAVING,
+    image = db_images.image_transition(context, image_id, status,
                                        db_api.QUEUED, values=values,
                                        claim=claim)
     records.usage_add(context, owner, -reserved)

@@ -11,10 +11,11 @@ from imageapi.policies import cache
 from imageapi.policies import image
 from imageapi.policies import member
 from imageapi.policies import metadef
+from imageapi.policies import task
 
 
 def list_rules():
     return list(itertools.chain(base.list_rules(), image.list_rules(),
                                 cache.list_rules(),
                                 member.list_rules(),
-                                metadef.list_rules()))
+                                metadef.list_rules(), task.list_rules()))

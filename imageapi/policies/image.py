@@ -31,8 +31,11 @@ rules = [
           'every call, so that its existence is not revealed.',
           [('GET', _IMAGE)]),
     _rule('modify_image', base.ADMIN_OR_PROJECT_MEMBER,
-          'Change an image record or its tags.',
-          [('PATCH', _IMAGE), ('PUT', _TAG), ('DELETE', _TAG)]),
+          'Change an image record or its tags, stage its data or import '
+          'it.',
+          [('PATCH', _IMAGE), ('PUT', _TAG), ('DELETE', _TAG),
+           ('PUT', '/v2/images/{image_id}/stage'),
+           ('POST', '/v2/images/{image_id}/import')]),
     _rule('publicize_image', base.ADMIN,
           'Make an image public, at create or by PATCH.',
           [('POST', _IMAGES), ('PATCH', _IMAGE)]),
@@ -58,6 +61,11 @@ rules = [
     _rule('reactivate', base.ADMIN,
           'Reactivate a deactivated image.',
           [('POST', _IMAGE + '/actions/reactivate')]),
+    _rule('copy_image', base.ADMIN,
+          'Copy an active image to further stores (import method '
+          'copy-image). Other import methods, and staging, need '
+          'modify_image.',
+          [('POST', '/v2/images/{image_id}/import')]),
     _rule('delete_image_location', base.ADMIN,
           'Delete the copy of an image in one store (multi-store).',
           [('DELETE', '/v2/stores/{store_id}/{image_id}')]),

@@ -7,6 +7,8 @@ lines its own request id and no identity until one is established, and drops the
 identity again when the request ends.
 """
 
+import json
+
 from imageapi.common import exception
 from imageapi.common import wsgi
 from imageapi import context
@@ -66,8 +68,18 @@ class ContextMiddleware(wsgi.Middleware):
         if req.headers.get('X-Identity-Status') != 'Confirmed':
             raise exception.NotAuthenticated()
         ctx = context.RequestContext.from_environ(req.environ)
+        ctx.service_catalog = _catalog(req.headers.get('X-Service-Catalog'))
         req.environ[ENV_KEY] = ctx
         return None
+
+
+def _catalog(header):
+    """auth_token's X-Service-Catalog (JSON, set by it alone), or []."""
+    try:
+        catalog = json.loads(header) if header else []
+    except ValueError:
+        return []
+    return catalog if isinstance(catalog, list) else []
 
 
 class NoAuthMiddleware(wsgi.Middleware):

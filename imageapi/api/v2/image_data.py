@@ -27,7 +27,9 @@ from imageapi.common import streams
 from imageapi.common import wsgi
 from imageapi.db import api as db_api
 from imageapi.db import images as db_images
+from imageapi.db import imports as db_imports
 from imageapi.db import uploads as db_uploads
+from imageapi.importing import methods
 from imageapi import leases
 from imageapi.store import driver as store_driver
 
@@ -133,9 +135,11 @@ def _client_body(req, idle_timeout):
 
 class ImageDataController:
 
-    def __init__(self, conf, stores, leases, enforcer, limits, cache=None):
+    def __init__(self, conf, stores, leases, enforcer, limits, staging,
+                 cache=None):
         self.conf = conf
         self.stores = stores
+        self.staging = staging
         self.cache = cache
         self.leases = leases
         self.enforcer = enforcer
@@ -154,19 +158,8 @@ class ImageDataController:
         # X-Image-Meta-Store picks one of several stores (400 if unknown).
         store = self.stores.get(req.headers.get('X-Image-Meta-Store'))
         body = _client_body(req, self.conf.upload.body_idle_timeout)
-        claim = uuidutils.generate_uuid()
-        try:
-            image = self._get_image(ctx, image_id, 'upload_image')
-            if image['status'] != db_api.QUEUED:
-                raise exception.InvalidStatusTransition(
-                    current=image['status'], target=db_api.SAVING)
-            _check_formats(image)
-            db_uploads.upload_claim(ctx, image_id, claim,
-                                    leases.lease_end(self.conf))
-        except Exception as exc:
-            with excutils.save_and_reraise_exception():
-                _drain(body, exc, unread=True)
-        self.leases.hold(claim, image_id)
+        image, claim = self._claim(ctx, image_id, body, 'upload_image',
+                                   db_api.SAVING, _check_formats)
         stored = None
         try:
             # The claimed image counts as uploading already (delta 0).
@@ -184,6 +177,32 @@ class ImageDataController:
             self.leases.drop(claim)
         return wsgi.empty_response()
 
+    def _claim(self, ctx, image_id, body, rule, status, check=None):
+        """queued -> ``status`` under a new claim, held by this process.
+
+        In its own transaction, before the first byte of ``body`` is read;
+        a refusal drains what the client sends, within bounds.
+
+        :param check: callable(image) raising to refuse the image first.
+        :returns: (image, claim).
+        """
+        claim = uuidutils.generate_uuid()
+        try:
+            image = self._get_image(ctx, image_id, rule)
+            if image['status'] != db_api.QUEUED:
+                raise exception.InvalidStatusTransition(
+                    current=image['status'], target=status)
+            if check is not None:
+                check(image)
+            db_uploads.upload_claim(ctx, image_id, claim,
+                                    leases.lease_end(self.conf),
+                                    status=status)
+        except Exception as exc:
+            with excutils.save_and_reraise_exception():
+                _drain(body, exc, unread=True)
+        self.leases.hold(claim, image_id)
+        return image, claim
+
     def _undo(self, ctx, image_id, claim, store, stored, body, exc):
         """After a failed upload: queued again, no data left; True if deleted.
 
@@ -197,7 +216,56 @@ class ImageDataController:
         _drain(body, exc)
         return not released and self._deleted(ctx, image_id)
 
-    def _check_headers(self, req, ctx):
+    # ------------------------------------------------------------ stage
+    def stage(self, req, ctx, image_id):
+        """PUT /v2/images/{id}/stage: queued -> uploading, data to staging.
+
+        The upload's pipeline into the staging area (a file store of its
+        own) instead of a store; the image stays ``uploading`` with its data
+        staged, and its bytes stay reserved against the owner's quota,
+        until POST .../import (glance-direct) takes them.
+        """
+        if methods.GLANCE_DIRECT not in self.conf.enabled_import_methods:
+            raise exception.NotFound(
+                message="'glance-direct' method is not available at this "
+                        "site.")
+        size = self._check_headers(req, ctx, staging=True)
+        body = _client_body(req, self.conf.upload.body_idle_timeout)
+        # Glance: stage has no rule of its own; modify_image guards it.
+        image, claim = self._claim(ctx, image_id, body, 'modify_image',
+                                   db_api.UPLOADING)
+        try:
+            self._stage(ctx, image, claim, body, size)
+        finally:
+            self.leases.drop(claim)
+        return wsgi.empty_response()
+
+    def _stage(self, ctx, image, claim, body, size):
+        image_id = image['id']
+        stored = None
+        try:
+            self.limits.enforce_image_count_uploading(ctx, ctx.project_id)
+            with self._stream(ctx, image, claim, body, size,
+                              status=db_api.UPLOADING) as stream:
+                try:
+                    stored = self.staging.add(image_id, stream, size)
+                except exception.Duplicate:
+                    raise exception.Conflict(
+                        message='The image %s has data on staging'
+                                % image_id)
+            db_imports.stage_finish(ctx, image_id, claim, stream.size)
+        except Exception as exc:
+            released = self._release(ctx, image_id, claim, db_api.UPLOADING)
+            _drain(body, exc)
+            deleted = not released and self._deleted(ctx, image_id)
+            if stored is not None and (released or deleted):
+                # No record points at it: queued again, or deleted.
+                self.staging.purge(image_id)
+            if deleted:
+                raise exception.Gone(image_id=image_id) from exc
+            raise
+
+    def _check_headers(self, req, ctx, staging=False):
         """Refuse on the headers alone, before the body: the declared size."""
         content_type = req.content_type or None
         if content_type != OCTET_STREAM:
@@ -207,10 +275,13 @@ class ImageDataController:
         if size is not None and size > cap:
             raise exception.ImageSizeLimitExceeded(limit=cap)
         # Glance's order: the keystone pre-check comes before the lookup.
-        self.limits.enforce_image_size_total(ctx, ctx.project_id, size)
+        if staging:
+            self.limits.enforce_image_stage_total(ctx, ctx.project_id, size)
+        else:
+            self.limits.enforce_image_size_total(ctx, ctx.project_id, size)
         return size
 
-    def _stream(self, ctx, image, claim, body, size):
+    def _stream(self, ctx, image, claim, body, size, status=db_api.SAVING):
         """The UploadStream of this upload: what the driver will write."""
         reserve = None
         quota = self._quota(ctx, image)
@@ -218,9 +289,11 @@ class ImageDataController:
             # reserve(delta): a conditional UPDATE of the owner's usage row,
             # in its own short transaction between two chunks.
             reserve = functools.partial(db_uploads.upload_reserve, ctx,
-                                        image['id'], claim, quota=quota)
+                                        image['id'], claim, quota=quota,
+                                        status=status)
         inspector = None
-        if format_check.needs_inspection(image['container_format']):
+        if (image['disk_format']
+                and format_check.needs_inspection(image['container_format'])):
             inspector = format_check.FormatInspector(
                 image['disk_format'], require_match=self.conf.image_format
                 .require_image_format_match)
@@ -243,10 +316,10 @@ class ImageDataController:
             return self.limits.size_limit_bytes(ctx, image['owner'])
         return self.quota or None
 
-    def _release(self, ctx, image_id, claim):
+    def _release(self, ctx, image_id, claim, status=db_api.SAVING):
         """Best effort: put a failed upload back to queued; True if done."""
         try:
-            db_uploads.upload_release(ctx, image_id, claim)
+            db_uploads.upload_release(ctx, image_id, claim, status)
             return True
         except Exception as exc:
             LOG.info('Image %s not returned to queued: %s', image_id, exc)

@@ -86,10 +86,12 @@ def _check_count(kind, count, quota):
 
 class ImagesController:
 
-    def __init__(self, conf, stores, enforcer, limits, cache=None):
+    def __init__(self, conf, stores, enforcer, limits, cache=None,
+                 staging=None):
         self.conf = conf
         self.stores = stores
         self.cache = cache
+        self.staging = staging
         self.enforcer = enforcer
         self.limits = limits
         self.schema = schemas.image_schema(conf)
@@ -124,10 +126,12 @@ class ImagesController:
         values['tags'] = sorted(set(values.get('tags', [])))
         image = db_images.image_create(ctx, values)
         view = views.image_view(image, self.conf)
-        # No OpenStack-image-import-methods header: there are no import
-        # methods, and Glance leaves the header out rather than send it
-        # empty (RFC 7230 has no empty field values).
         headers = {'Location': req.host_url + view['self']}
+        # Glance leaves the header out rather than send it empty (RFC 7230
+        # has no empty field values).
+        if self.conf.enabled_import_methods:
+            headers['OpenStack-image-import-methods'] = ','.join(
+                self.conf.enabled_import_methods)
         if self.stores.multi:
             headers['OpenStack-image-store-ids'] = ','.join(
                 store.id for store in self.stores)
@@ -234,6 +238,11 @@ class ImagesController:
         for location in image['locations']:
             self._check_not_in_use(location)
         image = db_images.image_destroy(ctx, image_id)
+        if (self.staging is not None
+                and image['status'] in (db_api.UPLOADING, db_api.IMPORTING)):
+            # Staged data: a running stage or import then fails (410, or
+            # its task fails) and finds nothing to clean.
+            self._purge_staging(image_id)
         if not image['locations']:
             # Nothing recorded, but an upload may have left data: a running
             # one (it then fails, 410), or one whose end the database missed.
@@ -281,6 +290,13 @@ class ImagesController:
     def _delete_data(self, image_id, location):
         self.stores.discard(self.stores.of_location(location),
                             location['url'])
+
+    def _purge_staging(self, image_id):
+        try:
+            self.staging.purge(image_id)
+        except Exception:
+            LOG.exception('Could not purge the staged data of deleted image '
+                          '%s', image_id)
 
     def _purge(self, image_id):
         try:

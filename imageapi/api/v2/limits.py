@@ -2,7 +2,8 @@
 
 The controllers call ``KeystoneLimits`` when ``[DEFAULT] use_keystone_limits`` is on: at
 create (image_count_total), at upload start (image_size_total with the declared size,
-image_count_uploading) and for GET /v2/info/usage. Usage comes from the database, in MiB
+image_count_uploading), at stage and import (image_stage_total, image_count_uploading)
+and for GET /v2/info/usage. Usage comes from the database, in MiB
 for sizes as Glance counts (glance/quota/keystone.py). The upload also streams against
 ``size_limit_bytes``, fetched once, so it cannot end over image_size_total.
 """
@@ -14,6 +15,7 @@ from oslo_utils import units
 
 from imageapi.common import exception
 from imageapi.db import images as db_images
+from imageapi.db import imports as db_imports
 from imageapi.db import uploads as db_uploads
 
 LOG = logging.getLogger(__name__)
@@ -53,8 +55,8 @@ class KeystoneLimits:
         return {
             IMAGE_SIZE_TOTAL: lambda: _mib(
                 db_uploads.storage_used(context, project_id)),
-            # imageapi has no staging area (no interoperable import).
-            IMAGE_STAGE_TOTAL: lambda: 0,
+            IMAGE_STAGE_TOTAL: lambda: _mib(
+                db_imports.staged_bytes(context, project_id)),
             IMAGE_COUNT_TOTAL: lambda: db_images.image_count(context,
                                                              project_id),
             IMAGE_COUNT_UPLOADING: lambda: db_images.image_count(
@@ -96,6 +98,11 @@ class KeystoneLimits:
         """Pre-check an upload of ``size`` bytes (None: unknown, delta 0)."""
         self.enforce(context, project_id,
                      {IMAGE_SIZE_TOTAL: _mib(size or 0)})
+
+    def enforce_image_stage_total(self, context, project_id, size):
+        """Pre-check a stage of ``size`` bytes (None: unknown, delta 0)."""
+        self.enforce(context, project_id,
+                     {IMAGE_STAGE_TOTAL: _mib(size or 0)})
 
     def enforce_image_count_uploading(self, context, project_id):
         """The image being uploaded counts already: delta 0, as in Glance."""

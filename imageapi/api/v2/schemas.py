@@ -426,8 +426,71 @@ def members_schema():
     }
 
 
+_UUID_PATTERN = ('^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}'
+                 '-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$')
+
+
+def _task_properties():
+    def text(description, nullable=False):
+        return {'description': description,
+                'type': ['null', 'string'] if nullable else 'string'}
+    return {
+        'id': {'description': 'An identifier for the task',
+               'pattern': _UUID_PATTERN, 'type': 'string'},
+        'type': {'description': 'The type of task represented by this '
+                                'content',
+                 'enum': ['import', 'api_image_import', 'location_import'],
+                 'type': 'string'},
+        'status': {'description': 'The current status of this task',
+                   'enum': ['pending', 'processing', 'success', 'failure'],
+                   'type': 'string'},
+        'input': {'description': 'The parameters required by task, JSON '
+                                 'blob',
+                  'type': ['null', 'object']},
+        'result': {'description': 'The result of current task, JSON blob',
+                   'type': ['null', 'object']},
+        'owner': text('An identifier for the owner of this task'),
+        'message': text('Human-readable informative message only included '
+                        'when appropriate (usually on failure)'),
+        'image_id': text('Image associated with the task'),
+        'request_id': text('Human-readable informative request-id'),
+        'user_id': text('User associated with the task'),
+        'expires_at': text('Datetime when this resource would be subject to '
+                           'removal', nullable=True),
+        'created_at': text('Datetime when this resource was created'),
+        'updated_at': text('Datetime when this resource was updated'),
+        'self': {'readOnly': True, 'type': 'string'},
+        'schema': {'readOnly': True, 'type': 'string'},
+    }
+
+
+def task_schema(partial=False):
+    """GET /v2/schemas/task; ``partial``: a task in a list (no input, result, message)."""
+    properties = _task_properties()
+    if partial:
+        for key in ('input', 'result', 'message'):
+            del properties[key]
+    return {'name': 'task', 'properties': properties,
+            'additionalProperties': False}
+
+
+def tasks_schema():
+    """The schema served at GET /v2/schemas/tasks."""
+    return {
+        'name': 'tasks',
+        'properties': {
+            'tasks': {'type': 'array', 'items': task_schema(partial=True)},
+            'first': {'type': 'string'},
+            'next': {'type': 'string'},
+            'schema': {'type': 'string'},
+        },
+        'links': _links(('first', 'first'), ('next', 'next'),
+                        ('describedby', 'schema')),
+    }
+
+
 class SchemasController:
-    """GET /v2/schemas/image, /images, /member and /members."""
+    """GET /v2/schemas/image, /images, /member, /members, /task and /tasks."""
 
     def __init__(self, conf):
         self._image = image_schema(conf)
@@ -437,6 +500,12 @@ class SchemasController:
 
     def member(self, req, ctx):
         return wsgi.json_response(self._member)
+
+    def task(self, req, ctx):
+        return wsgi.json_response(task_schema())
+
+    def tasks(self, req, ctx):
+        return wsgi.json_response(tasks_schema())
 
     def members(self, req, ctx):
         return wsgi.json_response(self._members)

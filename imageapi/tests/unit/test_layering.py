@@ -24,6 +24,8 @@ _FORBIDDEN = {
     'common': ('imageapi.api', 'imageapi.db', 'imageapi.store',
                'imageapi.service', 'imageapi.leases', 'imageapi.cmd',
                'imageapi.policy', 'imageapi.context'),
+    'importing': ('imageapi.api', 'imageapi.cmd', 'imageapi.service',
+                  'imageapi.leases'),
     'leases.py': ('imageapi.api', 'imageapi.cmd'),
     'cache': ('imageapi.api', 'imageapi.cmd', 'imageapi.service'),
     'service.py': ('imageapi.api', 'imageapi.cmd'),

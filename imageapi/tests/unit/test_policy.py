@@ -38,6 +38,10 @@ GLANCE_DEFAULTS = {
     'delete_image_location': _ADMIN,
     'deactivate': _ADMIN,
     'reactivate': _ADMIN,
+    'copy_image': _ADMIN,
+    # glance/policies/tasks.py
+    'get_task': 'rule:default', 'get_tasks': 'rule:default',
+    'add_task': 'rule:default', 'tasks_api_access': _ADMIN,
     'stores_info_detail': _ADMIN,
     'add_member': _ADMIN + ' or (role:member and project_id:%(project_id)s)',
     'get_members': _ADMIN + ' or role:reader and (project_id:%(project_id)s '

@@ -122,7 +122,8 @@ class RouteArgumentTest(base.APITestCase):
                   'member_id': base.PROJECT_B, 'store_id': 'fast',
                   'namespace': 'OS::Route', 'object_name': 'o',
                   'property_name': 'p', 'tag_name': 't',
-                  'resource_type': 'OS::Glance::Image'}
+                  'resource_type': 'OS::Glance::Image',
+                  'task_id': '0e6b4a4e-1c2d-4f5e-8a9b-0c1d2e3f4a5b'}
         for path, methods in router.ROUTES:
             for name in values:
                 if '{%s}' % name not in path:
@@ -144,10 +145,10 @@ class RouteArgumentTest(base.APITestCase):
                 self.assertEqual(resp.headers['x-openstack-request-id'],
                                  body['request_id'])
                 checked += 1
-        # Each method of the routes with arguments, once per argument: 19
-        # for images, image actions and members, 2 for stores, 2 for the
-        # cache, 36 for metadefs.
-        self.assertEqual(len(_NOT_UTF8) * 59, checked)
+        # Each method of the routes with arguments, once per argument: 22
+        # for images, image actions, stage, import, image tasks and members,
+        # 2 for stores, 2 for the cache, 36 for metadefs, 1 for tasks.
+        self.assertEqual(len(_NOT_UTF8) * 63, checked)
 
     def test_not_utf8_outside_the_routes_returns_400(self):
         for path in ('/%ff', '/v2/%ff', '/v2.%ff/images', '/v1/%ff',

@@ -64,8 +64,14 @@ class TestManage(base.TestCase):
 
     def test_reap_with_nothing_expired(self):
         self.manage('db', 'sync')
-        self.assertEqual('0 expired uploads reaped\n',
+        self.assertEqual('0 expired uploads reaped\n'
+                         '0 expired imports failed\n',
                          self.manage('image', 'reap'))
+
+    def test_purge_tasks_with_nothing_expired(self):
+        self.manage('db', 'sync')
+        self.assertEqual('0 expired tasks purged\n',
+                         self.manage('db', 'purge_tasks'))
 
     def test_missing_action_exits(self):
         with mock.patch('sys.stderr', new_callable=io.StringIO):

@@ -57,7 +57,7 @@ class TransitionTableTest(tests_base.TestCase):
 
     def test_transition_table_matches_glance_for_our_statuses(self):
         # Glance's table (glance/domain/__init__.py), less `killed` as a
-        # target, which v2 never sets, and less the import and
+        # target, which v2 never sets, and less the
         # delayed-delete statuses imageapi does not implement.
         glance = {
             'queued': {'saving', 'uploading', 'importing', 'active',
@@ -72,7 +72,8 @@ class TransitionTableTest(tests_base.TestCase):
             'deleted': set(),
         }
         ours = {db_api.QUEUED, db_api.SAVING, db_api.ACTIVE, db_api.KILLED,
-                db_api.DELETED, db_api.DEACTIVATED}
+                db_api.DELETED, db_api.DEACTIVATED, db_api.UPLOADING,
+                db_api.IMPORTING}
         expected = {(a, b) for a, targets in glance.items() for b in targets
                     if b != 'killed' and a in ours and b in ours}
 

@@ -37,9 +37,16 @@ class CreateImageTest(base.APITestCase):
         self.assertTrue(resp.location.endswith(
             '/v2/images/%s' % resp.json['id']), resp.location)
 
+    def test_create_response_lists_import_methods(self):
+        resp = self.api_post('/v2/images', json_body={})
+
+        self.assertEqual('glance-direct,web-download,copy-image',
+                         resp.headers['OpenStack-image-import-methods'])
+
     def test_create_response_has_no_empty_import_methods_header(self):
         # RFC 7230 has no empty fields; Glance sends the header only when
-        # import methods are enabled, and imageapi has none.
+        # import methods are enabled.
+        self.flags(enabled_import_methods=[])
         resp = self.api_post('/v2/images', json_body={})
 
         self.assertNotIn('OpenStack-image-import-methods', resp.headers)
