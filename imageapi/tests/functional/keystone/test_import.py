@@ -15,6 +15,7 @@ from imageapi.tests.functional.keystone import base
 from imageapi.tests.functional.keystone import fixtures as ks_fixtures
 
 DATA = b'imageapi import policy test data'
+MiB = 1024 * 1024
 
 
 class TestImportPolicies(base.KeystoneServerTestCase):
@@ -165,3 +166,69 @@ class TestImportClients(base.KeystoneServerTestCase):
                          'glance-import', '--import-method', 'glance-direct',
                          stdin=data)
         self.assertImported('glance-import', payload)
+
+
+class TestImportLimits(base.KeystoneServerTestCase):
+    """image_stage_total and image_count_uploading on stage and import.
+
+    tools/keystone/provision.py gives project beta image_stage_total 5 MiB
+    and image_count_uploading 1.
+    """
+
+    def setUp(self):
+        server = ks_fixtures.require_keystone(self)
+        self.extra_config = {
+            'DEFAULT': {'use_keystone_limits': 'true'},
+            'oslo_limit': server.oslo_limit_options()}
+        super().setUp()
+        self.beta = self.client('beta-member')
+
+    def stage(self, image_id, payload):
+        return self.beta.put(
+            '/v2/images/%s/stage' % image_id, body=iter(payload),
+            headers={'Content-Type': 'application/octet-stream',
+                     'Content-Length': str(payload.size)})
+
+    def new_image(self):
+        return self.beta.create_image(name='limited').json()['id']
+
+    def usage(self):
+        return self.beta.get('/v2/info/usage').json()['usage']
+
+    def test_stage_over_image_stage_total_413(self):
+        image_id = self.new_image()
+        # Refused on its Content-Length before the body, as uploads are.
+        conn = self.beta.begin(
+            'PUT', '/v2/images/%s/stage' % image_id,
+            headers={'Content-Type': 'application/octet-stream',
+                     'Content-Length': str(6 * MiB)})
+        self.addCleanup(conn.close)
+        self.assertEqual(413, conn.getresponse().status)
+        image = self.beta.get('/v2/images/%s' % image_id).json()
+        self.assertEqual('queued', image['status'])
+        self.assertEqual(0, self.usage()['image_stage_total']['usage'])
+
+    def test_staged_data_counts_then_import_frees_it(self):
+        first = self.new_image()
+        self.assertStatus(204, self.stage(first, http_client.Payload(
+            2 * MiB)))
+        usage = self.usage()
+        self.assertEqual((2, 1), (usage['image_stage_total']['usage'],
+                                  usage['image_count_uploading']['usage']))
+        second = self.new_image()
+        self.assertStatus(413, self.stage(second, http_client.Payload(
+            MiB)))
+        self.assertEqual('queued', self.beta.get(
+            '/v2/images/%s' % second).json()['status'])
+        self.assertStatus(202, self.beta.post(
+            '/v2/images/%s/import' % first,
+            json={'method': {'name': 'glance-direct'}}))
+        deadline = time.monotonic() + 60
+        while self.beta.get('/v2/images/%s' % first).json()[
+                'status'] != 'active':
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        usage = self.usage()
+        self.assertEqual((0, 0, 2), (usage['image_stage_total']['usage'],
+                                     usage['image_count_uploading']['usage'],
+                                     usage['image_size_total']['usage']))
