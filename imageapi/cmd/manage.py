@@ -147,6 +147,9 @@ def _cache_clean(conf):
     if cache is None:
         return CACHE_OFF
     removed = cache.clean(conf.hashing_algorithm)
+    if conf.category.verify:
+        removed += sum(not cache.verify(image_id)
+                       for image_id in cache.cached_ids())
     gone = cache_keeper.sweep(cache)
     for image_id in gone:
         print('Image %s: not active any more, removed from the cache'
@@ -254,10 +257,15 @@ def _add_parsers(subparsers):
     _command(cache_actions, 'prefetch',
              'Fetch the images queued for caching (PUT '
              '/v2/cache/{image_id}) into this node\'s cache.')
-    _command(cache_actions, 'clean',
-             'Remove stalled fills (older than image_cache_stall_time), cache '
-             'files changed since they were verified and entries of images '
-             'no longer active; index files the index lost.')
+    clean = _command(cache_actions, 'clean',
+                     'Remove stalled fills (older than image_cache_stall_time), '
+                     'cache files changed since they were verified and '
+                     'entries of images no longer active; index files the '
+                     'index lost.')
+    clean.add_argument('--verify', action='store_true',
+                       help='Also read every cached file and remove those '
+                            'whose hash no longer matches (bit rot); reads '
+                            'the whole cache.')
 
 
 def _add_purge_parser(db_actions, name, default_age, description, what):

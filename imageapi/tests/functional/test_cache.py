@@ -375,6 +375,24 @@ class CacheAPITest(CacheTestCase):
         self.assertIn('1 cached images pruned', prune)
         self.assertEqual([], self.cached_ids())
 
+    def test_manage_clean_verify_removes_changed_content(self):
+        image_id = self.active_image()
+        self.download(image_id)
+        path = self.cache_file(image_id)
+        stat = os.stat(path)
+        with open(path, 'r+b') as cached:
+            cached.write(b'X')  # as bit rot would: same size and mtime
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        env = dict(os.environ, OS_DEFAULT__STATE_PATH=self.state_path,
+                   OS_DEFAULT__IMAGE_CACHE_DIR=self.cache_dir)
+
+        self.manage(env, 'cache', 'clean')
+        self.assertEqual([image_id], self.cached_ids())
+        out = self.manage(env, 'cache', 'clean', '--verify')
+
+        self.assertIn('1 stalled or invalid cache files removed', out)
+        self.assertEqual([], self.cached_ids())
+
     def manage(self, env, *args):
         result = subprocess.run(
             [sys.executable, '-m', 'imageapi.cmd.manage'] + list(args),
