@@ -113,9 +113,11 @@ class _RBDWriter(driver.Writer):
         try:
             if end > self._capacity:
                 self._grow(end)
-            if not (self._thin and not bytes(chunk).strip(b'\0')):
-                self._pending.append(self._image.aio_write(
-                    bytes(chunk), self._size, _ignore))
+            data = bytes(chunk)
+            if not (self._thin and not data.strip(b'\0')):
+                # The data stays referenced until its write completed.
+                self._pending.append((self._image.aio_write(
+                    data, self._size, _ignore), data))
             self._wait(_WRITES_IN_FLIGHT - 1)
         except (rados.Error, rbd.Error) as exc:
             raise _translate(exc, 'a write to RBD image %s' % self._image_id)
@@ -124,7 +126,7 @@ class _RBDWriter(driver.Writer):
     def _wait(self, keep):
         """Wait until at most ``keep`` writes are in flight; raise if one failed."""
         while len(self._pending) > keep:
-            completion = self._pending.popleft()
+            completion, _data = self._pending.popleft()
             completion.wait_for_complete_and_cb()
             result = completion.get_return_value()
             if result < 0:
@@ -143,6 +145,9 @@ class _RBDWriter(driver.Writer):
         except rados.ObjectNotFound:
             # purge() ran: the reaper took the claim on this upload.
             raise exception.UploadLeaseLost(image_id=self._image_id)
+        except rados.Error as exc:
+            raise _translate(exc, 'to check the upload marker of %s'
+                             % self._image_id)
         try:
             self._wait(0)
             if self._capacity != self._size:
@@ -163,7 +168,7 @@ class _RBDWriter(driver.Writer):
     def abort(self):
         """Close and remove the RBD image and the marker; never raises."""
         try:
-            for completion in self._pending:
+            for completion, _data in self._pending:
                 completion.wait_for_complete_and_cb()
             self._pending.clear()
             self._image.close()
@@ -368,6 +373,11 @@ class RBDDriver(driver.Driver):
                     if image.is_protected_snap(SNAPSHOT):
                         image.unprotect_snap(SNAPSHOT)
                     image.remove_snap(SNAPSHOT)
+        except (rbd.ImageNotFound, rbd.ObjectNotFound):
+            # Missing, or listed without a header: a process killed while
+            # it created (or removed) the image. RBD.remove clears that.
+            pass
+        try:
             rbd.RBD().remove(ioctx, name)
         except (rbd.ImageNotFound, rbd.ObjectNotFound):
             return False
@@ -498,10 +508,15 @@ class RBDDriver(driver.Driver):
             removed = int(self.remove_marker(ioctx, MARKER_PREFIX + image_id))
             try:
                 removed += self.remove_image(ioctx, image_id)
-            except rbd.ImageBusy:
-                removed += self._trash_busy(ioctx, image_id)
             except (rados.Error, rbd.Error) as exc:
-                raise _translate(exc, 'to purge RBD image %s' % image_id)
+                # Busy: an upload holds it open. Anything else (a dead
+                # holder's lock that could not be broken in time, ...):
+                # moving it away needs no lock.
+                if not isinstance(exc, rbd.ImageBusy):
+                    LOG.warning('Purge of image %s: could not remove its '
+                                'RBD image (%s); moving it to the trash',
+                                image_id, exc)
+                removed += self._trash_busy(ioctx, image_id)
             self._empty_trash(ioctx)
             return removed
         finally:

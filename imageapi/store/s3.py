@@ -195,7 +195,11 @@ class _S3Writer(driver.Writer):
             if self._size > self._declared:
                 raise exception.SizeMismatch(expected=self._declared,
                                              actual=self._size)
-            self._pipe.put(bytes(chunk), self._sender)
+            try:
+                self._pipe.put(bytes(chunk), self._sender)
+            except exception.BackendUnavailable:
+                self._raise_sender_error()
+                raise
             return
         view = memoryview(chunk).cast('B')
         while view:
@@ -257,6 +261,13 @@ class _S3Writer(driver.Writer):
         self._driver.delete_quietly(self._marker)
         return driver.StoredImage(
             location=self._driver.location(self._image_id), size=self._size)
+
+    def _raise_sender_error(self):
+        """Raise what ended the streamed PUT early (S3 refused it), if known."""
+        error = self._outcome.get('error')
+        if isinstance(error, (botocore_exc.BotoCoreError,
+                              botocore_exc.ClientError)):
+            raise _translate(error, 'PUT of %s' % self._image_id)
 
     def _finish_stream(self):
         if self._size != self._declared:

@@ -121,6 +121,24 @@ class RBDDriverTest(base.RBDTestCase):
                                             self.rbd_images()))
         self.assertEqual(b'retry', self.read(driver, retry.location))
 
+    def test_purge_image_listed_without_header_removes_entry(self):
+        # What a process killed inside RBD.create leaves: the image in the
+        # pool's directory, its header object not (yet) written.
+        driver = self.driver()
+        writer = driver.writer(IMAGE_ID, 10)
+        with rbd_store.rbd.Image(self.ioctx, IMAGE_ID,
+                                 read_only=True) as image:
+            header = 'rbd_header.%s' % image.id()
+        self.ioctx.remove_object(header)
+        self.assertEqual([IMAGE_ID], self.rbd_images())
+
+        self.assertEqual(2, driver.purge(IMAGE_ID))  # marker, image entry
+
+        self.assertEqual(([], []), (self.rbd_images(), self.markers()))
+        writer.abort()
+        stored = driver.add(IMAGE_ID, [b'retry'], 5)
+        self.assertEqual(b'retry', self.read(driver, stored.location))
+
     def test_location_of_other_cluster_or_pool_not_found(self):
         driver = self.driver()
         stored = driver.add(IMAGE_ID, [b'x'], 1)

@@ -60,6 +60,22 @@ class S3DriverTest(base.S3TestCase):
 
         self.assertEqual(([], []), (self.keys(), self.uploads()))
 
+    def test_streamed_put_refused_by_s3_raises_its_error(self):
+        # radosgw reads a single PUT above rgw_max_put_size (5 GiB) to its
+        # end, then refuses it: the error surfaces at commit.
+        driver = self.s3_driver()
+        driver.large_object_size = 8 << 30
+        size = (5 << 30) + MiB
+        chunk = b'x' * MiB
+
+        with driver.writer(IMAGE_ID, size) as writer:
+            for _ in range(size // MiB):
+                writer.write(chunk)
+            error = self.assertRaises(exception.StorageFull, writer.commit)
+
+        self.assertIn('EntityTooLarge', str(error))
+        self.assertEqual(([], []), (self.keys(), self.uploads()))
+
     def test_purge_after_killed_upload_aborts_parts_and_marker(self):
         # A process that died mid-upload: its writer never aborted.
         driver = self.s3_driver()
