@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from imageapi.tests.functional import base as functional_base
 from imageapi.tests.functional import client as http_client
-from imageapi.tests.functional import postgres
+from imageapi.tests.functional import databases
 from imageapi.tests.functional import server as server_fixture
 from imageapi.tests.functional import test_import
 
@@ -26,7 +26,7 @@ class TwoNodesImportTest(test_import.ImportTestCase):
     def setUp(self):
         # ServerTestCase's single server is not wanted: two nodes instead.
         super(functional_base.ServerTestCase, self).setUp()
-        database = self.useFixture(postgres.PostgresDatabase(self))
+        database = self.useFixture(databases.PostgresDatabase(self))
         self.engine = sa.create_engine(database.url)
         self.addCleanup(self.engine.dispose)
         env = {'OS_DATABASE__CONNECTION': database.url,
