@@ -124,16 +124,21 @@ class Engine:
 
     # ------------------------------------------------------------ start
     def start(self, task, image, method, body, targets, must_succeed,
-              quota):
+              quota, context=None):
         """Run the import of ``task`` on a new thread; returns at once.
 
         :param targets: Store objects to write to, in order.
         :param quota: bytes the owner may store, or None.
+        :param context: the caller's RequestContext, which the method's
+            ``open_source`` and the plugins receive (glance-download acts
+            with the caller's token); the engine's own database work uses
+            an admin context. None: the admin context for all.
         """
         self.leases.hold_task(task['id'])
         thread = threading.Thread(
             target=self._run, name='imageapi-import-%s' % task['id'],
-            args=(task, image, method, body, targets, must_succeed, quota),
+            args=(task, image, method, body, targets, must_succeed, quota,
+                  context),
             daemon=True)
         with self._lock:
             self._threads.add(thread)
@@ -146,11 +151,12 @@ class Engine:
         for thread in threads:
             thread.join(timeout)
 
-    def _run(self, task, image, method, body, targets, must_succeed, quota):
+    def _run(self, task, image, method, body, targets, must_succeed, quota,
+             context):
         ctx = imageapi_context.get_admin_context()
         try:
-            self._import(ctx, task, image, method, body, targets,
-                         must_succeed, quota)
+            self._import(ctx, context or ctx, task, image, method, body,
+                         targets, must_succeed, quota)
         except Exception as exc:
             message = getattr(exc, 'message', None) or getattr(
                 exc, 'msg', None) or str(exc) or type(exc).__name__
@@ -199,21 +205,21 @@ class Engine:
             return None
 
     # ------------------------------------------------------------ steps
-    def _import(self, ctx, task, image, method, body, targets, must_succeed,
-                quota):
+    def _import(self, ctx, caller, task, image, method, body, targets,
+                must_succeed, quota):
         copy = method.name == methods.COPY_IMAGE
         path = staged_path(self.staging, image['id'])
         changes = {}
         if not method.from_staging:
-            changes.update(self._download(ctx, task, image, method, body,
-                                          quota, copy))
+            changes.update(self._download(ctx, caller, task, image,
+                                          method, body, quota, copy))
         elif not os.path.exists(path):
             raise errors.ImportFailed(
                 'The staged data of image %s is missing.' % image['id'])
         # Reserved when staged or downloaded; a plugin may add to it.
         reserved = os.path.getsize(path)
         if not copy:
-            changes.update(run_plugins(self.conf, ctx, image, path))
+            changes.update(run_plugins(self.conf, caller, image, path))
         written, failed, stream = self._store(ctx, task, image, targets,
                                               must_succeed, quota, copy,
                                               reserved)
@@ -223,11 +229,13 @@ class Engine:
     def _check(self, task_id):
         self.leases.check_task(task_id)
 
-    def _download(self, ctx, task, image, method, body, quota, copy):
+    def _download(self, ctx, caller, task, image, method, body, quota,
+                  copy):
         """Stream the method's Source into the staging file; its properties."""
         kwargs = {'stores': self.stores} if getattr(
             method, 'needs_stores', False) else {}
-        source = method.open_source(self.conf, ctx, image, body, **kwargs)
+        source = method.open_source(self.conf, caller, image, body,
+                                    **kwargs)
         try:
             if source.size is not None and (source.size
                                             > self.conf.image_size_cap):

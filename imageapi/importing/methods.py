@@ -8,9 +8,10 @@ A method is an object with:
   imageapi.common.exception error (such as BadRequest) to refuse the import.
   The controller has already checked the image's status for the method, its
   formats, the policy and the import lock (Glance's checks, in Glance's order);
-- ``open_source(conf, context, image, body)``: called on the engine's thread;
-  returns a Source. It raises errors.ImportFailed (or a subclass) when the
-  data cannot be had.
+- ``open_source(conf, context, image, body)``: called on the engine's thread
+  with the caller's RequestContext (its token, for glance-download); returns
+  a Source. It raises errors.ImportFailed (or a subclass) when the data
+  cannot be had.
 
 A Source is a file-like object with ``read(n) -> bytes`` (b'' at the end),
 ``close()``, ``size`` (int, or None when unknown) and ``properties`` (a dict of

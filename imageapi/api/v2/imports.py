@@ -125,7 +125,7 @@ class ImportsController:
         LOG.info('Import task %s of image %s started (%s)', task['id'],
                  image_id, method.name)
         self.engine.start(task, image, method, body, targets, must_succeed,
-                          self._quota(ctx, image, method))
+                          self._quota(ctx, image, method), context=ctx)
         return wsgi.empty_response(status=202)
 
     def _break_stale_lock(self, ctx, image_id):
@@ -247,7 +247,7 @@ class ImportsController:
                 db_images.image_destroy(ctx, image['id'])
         self.engine.start(task, image, method, import_body,
                           [self.stores.default], True,
-                          self._quota(ctx, image, method))
+                          self._quota(ctx, image, method), context=ctx)
         return task
 
     def _task_image(self, ctx, props):

@@ -50,7 +50,11 @@ class _BytesMethod:
     def validate(self, conf, context, image, body):
         pass
 
+    def __init__(self):
+        self.contexts = []
+
     def open_source(self, conf, context, image, body):
+        self.contexts.append(context)
         return _BytesSource(body['data'], body.get('size', len(body['data'])))
 
 
@@ -74,7 +78,8 @@ class EngineTest(base.RepositoryTestCase):
         db_imports.stage_finish(self.ctx, self.image_id, 's', len(data))
 
     def run_import(self, method=methods.GLANCE_DIRECT, targets=None,
-                   body=None, quota=None, from_status=db_api.UPLOADING):
+                   body=None, quota=None, from_status=db_api.UPLOADING,
+                   context=None):
         task, image = db_imports.import_start(
             self.ctx, self.image_id, from_status,
             {'type': 'api_image_import', 'owner': self.ctx.project_id,
@@ -83,7 +88,7 @@ class EngineTest(base.RepositoryTestCase):
         self.svc.engine.start(task, image, methods.METHODS[method],
                               body or {},
                               targets or [self.svc.stores.default], True,
-                              quota)
+                              quota, context=context)
         self.svc.engine.wait(30)
         return db_tasks.task_get(self.admin, task['id'])
 
@@ -118,8 +123,15 @@ class EngineTest(base.RepositoryTestCase):
             self.ctx, self.ctx.project_id))
 
     def use_bytes_method(self):
-        methods.register(_BytesMethod())
+        method = methods.register(_BytesMethod())
         self.addCleanup(methods.METHODS.pop, _BytesMethod.name)
+        return method
+
+    def test_source_opened_with_the_callers_context(self):
+        method = self.use_bytes_method()
+        self.run_import('test-bytes', body={'data': DATA},
+                        from_status=db_api.QUEUED, context=self.ctx)
+        self.assertEqual([self.ctx], method.contexts)
 
     def test_downloaded_source_activates_with_its_properties(self):
         self.use_bytes_method()
