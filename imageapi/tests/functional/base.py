@@ -134,8 +134,19 @@ class ServerTestCase(RealServerTestCase):
         tmp = os.path.join(self.datadir, '.tmp')
         return sorted(os.listdir(tmp)) if os.path.isdir(tmp) else []
 
-    def db_query(self, sql, **params):
-        """Rows (as dicts) of a query (``:name`` parameters) on the server's database."""
+    def db_query(self, sql, *args, **params):
+        """Rows (as dicts) of a query on the server's database.
+
+        Parameters are ``:name`` (keyword arguments) or ``?`` (positional).
+        """
+        if args:
+            pieces = sql.split('?')
+            if len(pieces) != len(args) + 1:
+                raise ValueError('%d arguments for %d placeholders'
+                                 % (len(args), len(pieces) - 1))
+            sql = pieces[0] + ''.join(':p%d%s' % (i, piece) for i, piece
+                                      in enumerate(pieces[1:]))
+            params.update(('p%d' % i, arg) for i, arg in enumerate(args))
         if self.database_url:
             engine = sa.create_engine(self.database_url,
                                       poolclass=sa.pool.NullPool)
