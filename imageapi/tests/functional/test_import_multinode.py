@@ -10,7 +10,6 @@ sharing an NFS export would.
 import os
 import time
 
-import sqlalchemy as sa
 
 from imageapi.tests.functional import base as functional_base
 from imageapi.tests.functional import client as http_client
@@ -27,8 +26,8 @@ class TwoNodesImportTest(test_import.ImportTestCase):
         # ServerTestCase's single server is not wanted: two nodes instead.
         super(functional_base.ServerTestCase, self).setUp()
         database = self.useFixture(databases.PostgresDatabase(self))
-        self.engine = sa.create_engine(database.url)
-        self.addCleanup(self.engine.dispose)
+        # ServerTestCase.db_query reads this database.
+        self.database_url = database.url
         env = {'OS_DATABASE__CONNECTION': database.url,
                'OS_OS_GLANCE_STAGING_STORE__FILESYSTEM_STORE_DATADIR':
                    self.staging_dir,
@@ -44,13 +43,6 @@ class TwoNodesImportTest(test_import.ImportTestCase):
         self.server = self.nodes[0]  # whose log a failure attaches
         self.a, self.b = (node.client() for node in self.nodes)
         self.client = self.a
-
-    def db_query(self, sql, *params):
-        """Rows of a query on the shared PostgreSQL database (? -> %s)."""
-        with self.engine.connect() as connection:
-            result = connection.exec_driver_sql(sql.replace('?', '%s'),
-                                                tuple(params))
-            return [dict(row._mapping) for row in result]
 
     def test_stage_on_a_import_on_b_download_from_a(self):
         payload = http_client.Payload(3 * MiB + 7)
