@@ -9,6 +9,7 @@ Both run on SQLite, or on a throwaway database of the backend IMAGEAPI_TEST_DB_B
 names (databases.py).
 """
 
+import contextlib
 import os
 
 import sqlalchemy as sa
@@ -139,14 +140,18 @@ class ServerTestCase(RealServerTestCase):
 
         Parameters are ``:name`` (keyword arguments) or ``?`` (positional).
         """
-        if args:
-            pieces = sql.split('?')
-            if len(pieces) != len(args) + 1:
-                raise ValueError('%d arguments for %d placeholders'
-                                 % (len(args), len(pieces) - 1))
-            sql = pieces[0] + ''.join(':p%d%s' % (i, piece) for i, piece
-                                      in enumerate(pieces[1:]))
-            params.update(('p%d' % i, arg) for i, arg in enumerate(args))
+        with self._db_connection() as connection:
+            result = connection.execute(*_bind(sql, args, params))
+            return [dict(row) for row in result.mappings()]
+
+    def db_execute(self, sql, *args, **params):
+        """Change the server's database behind its back (as another node)."""
+        with self._db_connection() as connection:
+            connection.execute(*_bind(sql, args, params))
+            connection.commit()
+
+    @contextlib.contextmanager
+    def _db_connection(self):
         if self.database_url:
             engine = sa.create_engine(self.database_url,
                                       poolclass=sa.pool.NullPool)
@@ -157,13 +162,32 @@ class ServerTestCase(RealServerTestCase):
                                       connect_args={'timeout': 30})
         try:
             with engine.connect() as connection:
-                result = connection.execute(sa.text(sql), params)
-                return [dict(row) for row in result.mappings()]
+                yield connection
         finally:
             engine.dispose()
+
+    def database_env(self):
+        """The environment that points a command at the server's database."""
+        if self.database_url:
+            return {'OS_DATABASE__CONNECTION': self.database_url}
+        return {}
 
     def image_row(self, image_id):
         """The images row of ``image_id`` as a dict, or None."""
         rows = self.db_query('SELECT * FROM images WHERE id = :id',
                              id=image_id)
         return rows[0] if rows else None
+
+
+def _bind(sql, args, params):
+    """``sql`` and its parameters for SQLAlchemy; ``?`` becomes ``:pN``."""
+    params = dict(params)
+    if args:
+        pieces = sql.split('?')
+        if len(pieces) != len(args) + 1:
+            raise ValueError('%d arguments for %d placeholders'
+                             % (len(args), len(pieces) - 1))
+        sql = pieces[0] + ''.join(':p%d%s' % (i, piece)
+                                  for i, piece in enumerate(pieces[1:]))
+        params.update(('p%d' % i, arg) for i, arg in enumerate(args))
+    return sa.text(sql), params

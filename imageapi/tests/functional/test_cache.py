@@ -7,7 +7,6 @@ there shows a download served from the cache, which lives in ``$state_path/cache
 import concurrent.futures
 import hashlib
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -63,15 +62,6 @@ class CacheTestCase(base.ServerTestCase):
 
     def incomplete(self):
         return os.listdir(os.path.join(self.cache_dir, 'incomplete'))
-
-    def db_execute(self, sql, *params):
-        """Change the server's database behind its back (another node)."""
-        connection = sqlite3.connect(self.db_path, timeout=30)
-        try:
-            with connection:
-                connection.execute(sql, params)
-        finally:
-            connection.close()
 
 
 class ReadThroughTest(CacheTestCase):
@@ -197,8 +187,8 @@ class ReadThroughTest(CacheTestCase):
     def test_image_deleted_elsewhere_not_served_and_removed(self):
         image_id = self.cached_image()
         # As another node deletes it: only the database knows.
-        self.db_execute("UPDATE images SET status = 'deleted', deleted = 1 "
-                        "WHERE id = ?", image_id)
+        self.db_execute("UPDATE images SET status = 'deleted', deleted = ? "
+                        "WHERE id = ?", True, image_id)
 
         response = self.client.download(image_id)
 
@@ -396,7 +386,8 @@ class CacheAPITest(CacheTestCase):
     def manage(self, env, *args):
         result = subprocess.run(
             [sys.executable, '-m', 'imageapi.cmd.manage'] + list(args),
-            env=env, capture_output=True, text=True, check=False)
+            env=dict(env, **self.database_env()), capture_output=True,
+            text=True, check=False)
         self.assertEqual(0, result.returncode, result.stderr)
         return result.stdout
 

@@ -6,8 +6,8 @@ a named pipe: the import then waits for the test's bytes, so nothing depends on 
 """
 
 import concurrent.futures
+import datetime
 import os
-import sqlite3
 import time
 import uuid
 
@@ -335,24 +335,17 @@ class TestRacesAndLocks(ImportTestCase):
 
     def _lock(self, image_id, task_id, task_status=None, age_minutes=0):
         """Put a lock (and optionally its task) in the database directly."""
-        connection = sqlite3.connect(self.db_path, timeout=30)
-        try:
-            with connection:
-                connection.execute(
-                    "INSERT INTO image_properties (image_id, name, value, "
-                    "created_at) VALUES (?, 'os_glance_import_task', ?, "
-                    "datetime('now'))", (image_id, task_id))
-                if task_status:
-                    connection.execute(
-                        "INSERT INTO tasks (id, type, status, owner, "
-                        "image_id, input, created_at, updated_at) VALUES "
-                        "(?, 'api_image_import', ?, 'x', ?, '{}', "
-                        "datetime('now', ?), datetime('now', ?))",
-                        (task_id, task_status, image_id,
-                         '-%d minutes' % age_minutes,
-                         '-%d minutes' % age_minutes))
-        finally:
-            connection.close()
+        now = datetime.datetime.utcnow().replace(microsecond=0)
+        then = now - datetime.timedelta(minutes=age_minutes)
+        self.db_execute(
+            "INSERT INTO image_properties (image_id, name, value, created_at) "
+            "VALUES (?, 'os_glance_import_task', ?, ?)", image_id, task_id, now)
+        if task_status:
+            self.db_execute(
+                "INSERT INTO tasks (id, type, status, owner, image_id, input, "
+                "created_at, updated_at) VALUES (?, 'api_image_import', ?, "
+                "'x', ?, '{}', ?, ?)",
+                task_id, task_status, image_id, then, then)
 
     def test_lock_of_live_task_409(self):
         image_id = self.staged_image(http_client.Payload(1000))
