@@ -8,6 +8,8 @@ a named pipe: the import then waits for the test's bytes, so nothing depends on 
 import concurrent.futures
 import datetime
 import os
+import subprocess
+import tempfile
 import time
 import uuid
 
@@ -630,3 +632,53 @@ class TestOpenStackSDK(ImportTestCase):
         [task] = self.image_tasks(image.id)
         self.assertEqual('glance-direct',
                          task['input']['import_req']['method']['name'])
+
+
+class TestStoreFull(ImportTestCase):
+    """The store's filesystem fills up mid-import: a 2 MiB tmpfs as the store.
+
+    Mounting needs root, as CI runs; elsewhere the test skips.
+    """
+
+    def start_server(self, **kwargs):
+        if os.geteuid() != 0:
+            self.skipTest('mounting a tmpfs as the store needs root')
+        self.store_dir = tempfile.mkdtemp(prefix='imageapi-full-')
+        self.addCleanup(os.rmdir, self.store_dir)
+        subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=2m', 'tmpfs',
+                        self.store_dir], check=True)
+        # Cleanups run last first: the server stops before the unmount.
+        self.addCleanup(subprocess.run, ['umount', self.store_dir],
+                        check=True)
+        kwargs['env'] = dict(kwargs.get('env') or {},
+                             OS_FILESYSTEM_STORE__DATADIR=self.store_dir)
+        return super().start_server(**kwargs)
+
+    def store_files(self):
+        return [name for _, _, names in os.walk(self.store_dir)
+                for name in names]
+
+    def test_import_past_free_space_fails_cleanly_and_next_one_works(self):
+        too_big = http_client.Payload(3 * MiB + 5)
+        image_id = self.staged_image(too_big)
+        self.assertStatus(202, self.start_import(image_id))
+        [task] = self.image_tasks(image_id)
+
+        done = self.wait_for_task(task['id'], ('failure',))
+
+        self.assertIn('storage media is full', done['message'])
+        self.wait_for(image_id, ('queued',))
+        row = self.image_row(image_id)
+        self.assertIsNone(row['upload_claim'])
+        self.assertEqual(0, row['upload_reserved'])
+        self.assertNotIn('os_glance_import_task', self.properties(image_id))
+        self.assertEqual([], self.staging_residue(image_id))
+        self.assertEqual([], self.store_files())
+        self.assertEqual(0, self.usage())
+        # The space the partial data took is back: an image that fits.
+        fits = http_client.Payload(MiB + 7)
+        self.assertStatus(204, self.stage(image_id, fits))
+        self.assertStatus(202, self.start_import(image_id))
+        self.wait_for(image_id, ('active',))
+        self.assertActiveWith(image_id, fits)
+        self.assertEqual([image_id], self.store_files())
