@@ -15,6 +15,8 @@ from imageapi.tests.functional import base
 from imageapi.tests.functional import client as http_client
 
 _WAIT_SECONDS = 60
+# gunicorn's gthread worker polls its sockets once a second at most.
+_WORKER_POLL_SECONDS = 1.5
 
 
 class ShutdownTestCase(base.ServerTestCase):
@@ -29,10 +31,14 @@ class ShutdownTestCase(base.ServerTestCase):
     def late_request(self):
         """A GET sent after SIGTERM: the server must never answer it.
 
-        gunicorn stops accepting at once; the connection waits in the
-        listen backlog and is reset when the worker exits. None when the
-        connection is refused outright, which is as good.
+        gunicorn stops accepting once the worker has the signal: the
+        connection waits in the listen backlog and is reset when the worker
+        exits. None when the connection is refused outright, which is as
+        good. The arbiter passes the signal on after it logs it, and a
+        gthread worker notices it at its next poll (at most a second), so
+        a connection made within that window may still be served.
         """
+        time.sleep(_WORKER_POLL_SECONDS)
         try:
             sock = socket.create_connection(
                 (self.server.host, self.server.port), timeout=_WAIT_SECONDS)
