@@ -117,7 +117,7 @@ class TestPurge(functional_base.ServerTestCase):
     """db purge and purge_images_table on the database of a running server."""
 
     def manage(self, *args):
-        return run_manage(self.state_path, *args)
+        return run_manage(self.state_path, *args, env=self.database_env())
 
     def deleted_image(self):
         image = self.create_image(name='doomed', tags=['t'],
