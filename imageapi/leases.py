@@ -102,6 +102,7 @@ class LeaseKeeper:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread = None
+        self._reaper = None
         self._stopped = False
 
     def hold(self, claim, image_id):
@@ -158,6 +159,9 @@ class LeaseKeeper:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        reaper = self._reaper
+        if reaper is not None:
+            reaper.join(timeout=10)
 
     def _run(self):
         renew_every = self.conf.upload.lease_seconds / 3.0
@@ -208,11 +212,29 @@ class LeaseKeeper:
                     for task_id in tasks & self._tasks.keys():
                         self._tasks[task_id] = renewed_at
             if reap:
-                reap_expired(self.stores, staging=self.staging)
-                if self.reap_imports is not None:
-                    self.reap_imports()
-                purge_expired_tasks()
+                self._start_reaper()
         except Exception:
             # A database outage must not kill the thread; the next tick
             # tries again, well within the lease.
             LOG.exception('Upload lease housekeeping failed')
+
+    def _start_reaper(self):
+        """Reap on a thread of its own, one run at a time.
+
+        A store's purge can take long (an RBD image a killed client still
+        watches holds its removal ~30 s): renewals must not wait for it.
+        """
+        if self._reaper is not None and self._reaper.is_alive():
+            return  # the last run still goes on
+        self._reaper = threading.Thread(target=self._reap, daemon=True,
+                                        name='imageapi-reaper')
+        self._reaper.start()
+
+    def _reap(self):
+        try:
+            reap_expired(self.stores, staging=self.staging)
+            if self.reap_imports is not None:
+                self.reap_imports()
+            purge_expired_tasks()
+        except Exception:
+            LOG.exception('Reaping expired uploads failed')
