@@ -327,18 +327,18 @@ def import_fail(context, task_id, message, ttl_hours, lease=None):
     connection = context.session.connection()
     tasks = db_tasks.TASKS
     row = connection.execute(sa.select(tasks).where(
-        tasks.c.id == task_id)).first()
-    if row is None or row.status in db_tasks.FINISHED:
+        tasks.c.id == task_id)).mappings().first()
+    if row is None or row['status'] in db_tasks.FINISHED:
         return None
     try:
-        db_tasks.task_transition(context, task_id, row.status,
+        db_tasks.task_transition(context, task_id, row['status'],
                                  db_tasks.FAILURE,
                                  values={'message': message},
                                  ttl_hours=ttl_hours, lease=lease)
     except exception.InvalidTaskStatusTransition:
         return None
-    task = db_tasks._to_dict(row)
-    image_id = row.image_id
+    task = db_tasks.task_dict(row)
+    image_id = row['image_id']
     if image_id is None or records.lock_image(connection,
                                               image_id) is None:
         return task  # the image was deleted: nothing to put back

@@ -38,8 +38,8 @@ SORT_KEYS = ('created_at', 'updated_at', 'id', 'type', 'status', 'owner',
 TASKS = models.Task.__table__
 
 
-def _to_dict(row):
-    values = dict(row._mapping)
+def task_dict(row):
+    values = dict(row)
     for key in ('input', 'result'):
         values[key] = json.loads(values[key]) if values[key] else None
     for key in ('created_at', 'updated_at', 'expires_at'):
@@ -82,10 +82,10 @@ def _get(context, task_id, visible=True):
     query = sa.select(TASKS).where(TASKS.c.id == task_id)
     if visible:
         query = _visible(context, query)
-    row = context.session.connection().execute(query).first()
+    row = context.session.connection().execute(query).mappings().first()
     if row is None:
         raise exception.TaskNotFound(task_id=task_id)
-    return _to_dict(row)
+    return task_dict(row)
 
 
 @db_api.main_context_manager.reader
@@ -117,7 +117,7 @@ def task_get_all(context, filters=None, marker=None, limit=None,
     columns = [TASKS.c[key] for key in keys]
     if marker is not None:
         marker_row = connection.execute(_visible(context, sa.select(
-            TASKS).where(TASKS.c.id == marker))).first()
+            TASKS).where(TASKS.c.id == marker))).mappings().first()
         if marker_row is None:
             raise exception.MarkerNotFound(marker=marker)
         query = query.where(_after(columns, marker_row, sort_dir))
@@ -125,12 +125,13 @@ def task_get_all(context, filters=None, marker=None, limit=None,
     query = query.order_by(*order)
     if limit is not None:
         query = query.limit(limit)
-    return [_to_dict(row) for row in connection.execute(query)]
+    return [task_dict(row)
+            for row in connection.execute(query).mappings()]
 
 
 def _after(columns, marker_row, sort_dir):
     """Rows after ``marker_row`` in the order of ``columns``, ``sort_dir``."""
-    values = [marker_row._mapping[c.name] for c in columns]
+    values = [marker_row[c.name] for c in columns]
     clauses = []
     for i, column in enumerate(columns):
         equal = [c == v for c, v in zip(columns[:i], values[:i])]
@@ -149,8 +150,8 @@ def task_get_by_image(context, image_id):
     query = _visible(context, sa.select(TASKS).where(
         TASKS.c.image_id == image_id)).order_by(TASKS.c.created_at.desc(),
                                                 TASKS.c.id.desc())
-    return [_to_dict(row)
-            for row in context.session.connection().execute(query)]
+    return [task_dict(row)
+            for row in context.session.connection().execute(query).mappings()]
 
 
 def _expiry(conf_ttl_hours, now):
@@ -215,8 +216,8 @@ def task_lease_expired(context, now):
     """Unfinished tasks whose lease ended before ``now`` (their process died)."""
     rows = context.session.connection().execute(
         sa.select(TASKS).where(TASKS.c.status.in_((PENDING, PROCESSING)),
-                               TASKS.c.lease_expires_at < now))
-    return [dict(_to_dict(row), lease_expires_at=row.lease_expires_at)
+                               TASKS.c.lease_expires_at < now)).mappings()
+    return [dict(task_dict(row), lease_expires_at=row['lease_expires_at'])
             for row in rows]
 
 

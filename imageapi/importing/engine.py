@@ -65,6 +65,14 @@ def run_plugins(conf, context, image, staged_path):
     return plugins.run_plugins(conf, context, image, staged_path)
 
 
+def image_or_none(ctx, image_id):
+    """The image, None once deleted; the database being away raises."""
+    try:
+        return db_images.image_get(ctx, image_id)
+    except exception.ImageNotFound:
+        return None
+
+
 def staged_path(staging, image_id):
     """Where the staged data of ``image_id`` lives (staging is a file driver)."""
     return os.path.join(staging.datadir, image_id)
@@ -186,23 +194,15 @@ class Engine:
                           task['id'])
             return
         if failed is not None:
-            discard_partial(self.stores, self.staging, self._image(
+            discard_partial(self.stores, self.staging, image_or_none(
                 ctx, task['image_id']), task)
 
     def _deleted(self, ctx, image_id):
         """True if the image is gone; False too when that is unknown."""
         try:
-            return self._image(ctx, image_id) is None
+            return image_or_none(ctx, image_id) is None
         except Exception:
             return False  # the database is away; _fail copes
-
-    @staticmethod
-    def _image(ctx, image_id):
-        """The image, None once deleted; the database being away raises."""
-        try:
-            return db_images.image_get(ctx, image_id)
-        except exception.ImageNotFound:
-            return None
 
     # ------------------------------------------------------------ steps
     def _import(self, ctx, caller, task, image, method, body, targets,
@@ -383,7 +383,7 @@ def reap_expired(conf, stores, staging, now=None):
             conf.task.task_time_to_live, lease=task['lease_expires_at'])
         if failed is None:
             continue  # renewed, finished or reaped elsewhere meanwhile
-        image = Engine._image(ctx, task['image_id'])
+        image = image_or_none(ctx, task['image_id'])
         discard_partial(stores, staging, image, task)
         LOG.warning('Import task %s of image %s lost its lease; failed it.',
                     task['id'], task['image_id'])
